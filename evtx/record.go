@@ -1,0 +1,77 @@
+package evtx
+
+import "time"
+
+// Record is one decoded event record: the plain value that later stages
+// (mapping, audit) consume. It carries its evidence location so every
+// finding can be traced back to a file and a record.
+type Record struct {
+	// Path is the evidence path. For a member of a zip archive it is
+	// "archive.zip!member/path.evtx".
+	Path string
+	// Chunk is the zero-based chunk index in the file; Offset is the file
+	// offset of the record header.
+	Chunk  int
+	Offset int64
+	// RecordID is System/EventRecordID, the number Event Viewer shows.
+	// HeaderRecordID is the record header's own number; exported logs may
+	// renumber it, so reports show RecordID.
+	RecordID       uint64
+	HeaderRecordID uint64
+
+	// System section.
+	TimeCreated  time.Time // System/TimeCreated/@SystemTime, UTC
+	Provider     string    // System/Provider/@Name
+	ProviderGUID string    // System/Provider/@Guid, as written ("{...}")
+	EventID      int       // System/EventID
+	Qualifiers   *int      // System/EventID/@Qualifiers, when present
+	Version      *int      // System/Version, when present
+	Level        *int      // System/Level, when present
+	Task         *int      // System/Task, when present
+	Opcode       *int      // System/Opcode, when present
+	Keywords     string    // System/Keywords as hex, e.g. "0x8020000000000000"
+	ActivityID   string    // System/Correlation/@ActivityID
+	ProcessID    *uint32   // System/Execution/@ProcessID
+	ThreadID     *uint32   // System/Execution/@ThreadID
+	Channel      string    // System/Channel
+	Computer     string    // System/Computer
+	UserID       string    // System/Security/@UserID (SID string)
+
+	// EventData holds EventData/Data values by @Name, rendered as strings
+	// (numbers in decimal, GUIDs braced, hex ints as 0x..., SIDs as S-1-...).
+	// Unnamed Data elements are named param1, param2, ... as winlogbeat does.
+	// Values are kept as found; dropping "-" or "" is mapping's job.
+	EventData map[string]string
+	// UserData holds the leaf elements of the UserData section (e.g. the
+	// LogFileCleared element of event 1102) by element name, when present.
+	UserData map[string]string
+}
+
+// Failure names one record or chunk that could not be decoded, so that
+// nothing is dropped silently.
+type Failure struct {
+	Chunk    int    `json:"chunk"`
+	Offset   int64  `json:"offset"`
+	RecordID uint64 `json:"record_id,omitempty"` // header record id, when readable
+	Reason   string `json:"reason"`
+}
+
+// Source is the per-file accounting of one scan: what the file held and
+// what could not be read. It is the "inventory" entry of the CLI.
+type Source struct {
+	Path           string    `json:"path"`
+	Size           int64     `json:"size"`
+	Channels       []string  `json:"channels"`
+	Computers      []string  `json:"computers"`
+	First          time.Time `json:"first"`
+	Last           time.Time `json:"last"`
+	RecordsDecoded int       `json:"records_decoded"`
+	RecordsFailed  int       `json:"records_failed"`
+	Failures       []Failure `json:"failures"`
+	Chunks         int       `json:"chunks"`
+	ChunksDamaged  int       `json:"chunks_damaged"`
+	Dirty          bool      `json:"dirty"`
+	// Error is set when the file could not be read at all (one line,
+	// naming the problem).
+	Error string `json:"error,omitempty"`
+}

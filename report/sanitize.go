@@ -1,0 +1,102 @@
+// Package report renders findings for the people who read them: terminal
+// tables, CSV, JSON and JSON lines. Everything it prints may carry
+// attacker-controlled text, so cells are made safe for terminals and
+// spreadsheets here, in one place.
+package report
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// TerminalSafe returns s with ANSI escape sequences removed and every other
+// control character replaced: whitespace controls (tab, newline, ...) by a
+// space, the others and bidirectional overrides by U+FFFD. An event
+// log value must never move the cursor, recolour or retitle an analyst's
+// terminal.
+func TerminalSafe(s string) string {
+	if isPlainPrintable(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == 0x1b { // ESC: skip a CSI / OSC / two-byte escape sequence whole
+			i = skipEscape(s, i)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '\t' || r == '\n' || r == '\r' || r == '\v' || r == '\f':
+			b.WriteByte(' ')
+		case r == 0x9b: // 8-bit CSI
+			b.WriteRune('\uFFFD')
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+			(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
+			// C0/C1 controls and bidirectional overrides (which can make a
+			// command line read differently from what it is).
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isPlainPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// skipEscape returns the index just past the escape sequence starting at s[i]
+// (an ESC byte).
+func skipEscape(s string, i int) int {
+	i++ // ESC
+	if i >= len(s) {
+		return i
+	}
+	switch s[i] {
+	case '[': // CSI: parameters and intermediates, then a final byte 0x40-0x7e
+		i++
+		for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
+			i++
+		}
+		return i + 1
+	case ']', 'P', '_', '^', 'X': // OSC, DCS, APC, PM, SOS: until BEL or ST
+		i++
+		for i < len(s) {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+			i++
+		}
+		return i
+	default: // two-byte sequence
+		return i + 1
+	}
+}
+
+// SpreadsheetSafe neutralises a CSV cell that a spreadsheet would read as a
+// formula: a cell starting with '=', '+', '-', '@', tab or carriage return
+// gets a leading single quote (the OWASP CSV-injection advice). The value is
+// otherwise unchanged, so an analyst still sees the evidence as recorded.
+func SpreadsheetSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
