@@ -1,6 +1,9 @@
 package evtx
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Record is one decoded event record: the plain value that later stages
 // (mapping, audit) consume. It carries its evidence location so every
@@ -71,7 +74,45 @@ type Source struct {
 	Chunks         int       `json:"chunks"`
 	ChunksDamaged  int       `json:"chunks_damaged"`
 	Dirty          bool      `json:"dirty"`
+	// HeaderChunks is the chunk count the file header claims; a dirty file
+	// may hold more, which are read all the same.
+	HeaderChunks int `json:"header_chunks"`
+	// HeaderDamage names what is wrong with the file header (bad magic,
+	// bad checksum, truncated); the chunks are read regardless.
+	HeaderDamage string `json:"header_damage,omitempty"`
+	// DamagedChunks names each damaged chunk and why (bad magic, bad
+	// checksum, unreadable header, truncated).
+	DamagedChunks []Failure `json:"damaged_chunks,omitempty"`
 	// Error is set when the file could not be read at all (one line,
 	// naming the problem).
 	Error string `json:"error,omitempty"`
+}
+
+// MarshalJSON renders First and Last as RFC 3339 UTC strings, null when the
+// file held no dated record, and empty lists as [] rather than null.
+func (s Source) MarshalJSON() ([]byte, error) {
+	type plain Source // without this method
+	out := struct {
+		plain
+		First *string `json:"first"`
+		Last  *string `json:"last"`
+	}{plain: plain(s)}
+	if !s.First.IsZero() {
+		f := s.First.UTC().Format(time.RFC3339Nano)
+		out.First = &f
+	}
+	if !s.Last.IsZero() {
+		l := s.Last.UTC().Format(time.RFC3339Nano)
+		out.Last = &l
+	}
+	if out.Channels == nil {
+		out.Channels = []string{}
+	}
+	if out.Computers == nil {
+		out.Computers = []string{}
+	}
+	if out.Failures == nil {
+		out.Failures = []Failure{}
+	}
+	return json.Marshal(out)
 }

@@ -10,11 +10,13 @@ import (
 	"unicode/utf8"
 )
 
-// TerminalSafe returns s with ANSI escape sequences removed and every other
-// control character replaced: whitespace controls (tab, newline, ...) by a
-// space, the others and bidirectional overrides by U+FFFD. An event
-// log value must never move the cursor, recolour or retitle an analyst's
-// terminal.
+// TerminalSafe returns s with ANSI escape sequences (CSI, OSC, DCS, APC, PM,
+// SOS and two-byte ESC sequences) removed and every other control character
+// replaced: whitespace controls (tab, newline, ...) by a space; other C0/C1
+// controls, invalid UTF-8, line separators and Unicode format characters
+// (bidirectional overrides and marks, zero-width characters) by U+FFFD. An
+// event log value must never move the cursor, recolour or retitle an
+// analyst's terminal, nor hide or reorder what it shows.
 func TerminalSafe(s string) string {
 	if isPlainPrintable(s) {
 		return s
@@ -34,10 +36,12 @@ func TerminalSafe(s string) string {
 			b.WriteByte(' ')
 		case r == 0x9b: // 8-bit CSI
 			b.WriteRune('\uFFFD')
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
-			(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069'):
-			// C0/C1 controls and bidirectional overrides (which can make a
-			// command line read differently from what it is).
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
+			// C0/C1 controls, line/paragraph separators and format
+			// characters: bidirectional overrides and marks (which can make
+			// a command line read differently from what it is), zero-width
+			// spaces and joiners (which hide text), byte-order marks. Shown
+			// as U+FFFD so the analyst sees that something was there.
 			b.WriteRune('\uFFFD')
 		default:
 			b.WriteRune(r)
@@ -90,13 +94,30 @@ func skipEscape(s string, i int) int {
 // formula: a cell starting with '=', '+', '-', '@', tab or carriage return
 // gets a leading single quote (the OWASP CSV-injection advice). The value is
 // otherwise unchanged, so an analyst still sees the evidence as recorded.
+//
+// Two variants spreadsheets also evaluate are neutralised the same way: the
+// trigger preceded by spaces or line feeds (" =1+1", which some spreadsheet
+// programs trim before parsing), and the full-width forms U+FF1D, U+FF0B,
+// U+FF0D and U+FF20 (which some locales read as = + - @).
 func SpreadsheetSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if formulaLike(strings.TrimLeft(s, " \n")) {
 		return "'" + s
 	}
 	return s
+}
+
+func formulaLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20':
+		return true
+	}
+	return false
 }

@@ -1,0 +1,577 @@
+package audit
+
+import (
+	"strings"
+	"time"
+
+	"github.com/shadowscan/shadowscan/evtx"
+	"github.com/shadowscan/shadowscan/mapping"
+)
+
+// Bounds on what the collector keeps, so that hostile evidence (a record
+// per made-up computer name, a made-up field name per record) cannot grow
+// memory without limit. Beyond a bound the counts stay exact and the report
+// says what was cut.
+const (
+	maxHosts          = 4096 // further hosts are counted under overflowHost
+	maxNames          = 64   // name variants per host
+	maxSourcesPerHost = 512  // (channel, event id) pairs per host
+	maxFieldsPerSrc   = 2048 // distinct field names per source
+	maxFilesPerList   = 256  // files listed per channel or source
+	maxHostFiles      = 4096 // files listed per host (a KAPE triage holds ~350 logs per host)
+	maxEvents         = 200  // policy events (4719, 1102, ...) kept per host and kind
+	maxRuns           = 4096 // runs of consecutive record ids kept per file
+	maxCategories     = 16   // event.category values per source
+)
+
+const overflowHost = "(other hosts)"
+
+const (
+	channelSecurity = "security"
+	channelSystem   = "system"
+	channelSysmon   = "microsoft-windows-sysmon/operational"
+)
+
+// Collector accumulates, document by document, what the audit needs:
+// counters and small sets per host, per source and per file, never the
+// documents. Add it every mapped record in scan order; Report then joins the
+// evidence with the reader's accounting and the rules. A Collector is not
+// safe for concurrent use (the reader emits from one goroutine).
+type Collector struct {
+	lowered  map[string]string // channel names in lower case, cached
+	tasks    map[string]int64  // Security task names to subcategory ids, cached
+	hosts    map[string]*hostAcc
+	files    map[string]*fileAcc
+	policies []Policy
+}
+
+// NewCollector returns an empty Collector.
+func NewCollector() *Collector {
+	return &Collector{hosts: map[string]*hostAcc{}, files: map[string]*fileAcc{}, lowered: map[string]string{}, tasks: map[string]int64{}}
+}
+
+// lower returns s in lower case, cached for the few channel names a scan
+// meets (bounded, so hostile names cannot grow it).
+func (c *Collector) lower(s string) string {
+	if l, ok := c.lowered[s]; ok {
+		return l
+	}
+	l := strings.ToLower(s)
+	if len(c.lowered) < maxSourcesPerHost {
+		c.lowered[s] = l
+	}
+	return l
+}
+
+// AddPolicy records an auditpol output (see ParseAuditpol) as direct
+// evidence for the host named in its Machine Name column.
+func (c *Collector) AddPolicy(p Policy) {
+	c.policies = append(c.policies, p)
+	if p.Machine != "" {
+		c.host(p.Machine)
+	}
+}
+
+type hostAcc struct {
+	key       string
+	names     map[string]int
+	namesCut  int
+	records   int
+	first     time.Time
+	last      time.Time
+	channels  map[string]*channelAcc
+	sources   map[sourceKey]*sourceAcc
+	sourceCut int // records whose source was not tracked (bound reached)
+	files     map[string]bool
+	filesCut  bool
+
+	sysmonOFN     int      // Sysmon events of any id carrying OriginalFileName
+	sysmon1OFN    int      // Sysmon EID 1 carrying OriginalFileName
+	sysmonVersion []string // Version values of Sysmon EID 4, as written
+	sysmonStates  eventList
+	sysmonConfigs eventList
+	cleared       eventList // 1102, 104
+	logService    eventList // 1100, 1104, 1105
+	changes       []policyChange
+	changesCut    int
+
+	// exported names the channels (lower case) with records from exported
+	// files, set by Report: absence in a filtered export proves little.
+	exported map[string]bool
+
+	cmdline4688  int
+	file4656     int
+	file4656Succ int
+	file4656Fail int
+	subcats      map[string]*subcatAcc // by GUID
+}
+
+type channelAcc struct {
+	name    string // as first written
+	records int
+	first   time.Time
+	last    time.Time
+	files   fileCounts
+}
+
+type sourceKey struct {
+	channel string // lower case
+	eventID int64
+}
+
+type sourceAcc struct {
+	channel    string // as first written
+	eventID    int64
+	records    int
+	first      time.Time
+	last       time.Time
+	categories map[string]bool
+	fields     map[string]bool // fields present in at least one record
+	fieldsCut  bool
+	files      fileCounts
+}
+
+type subcatAcc struct {
+	sub      Subcategory
+	success  int
+	failure  int
+	other    int
+	eventIDs map[int64]bool
+	first    time.Time
+	last     time.Time
+	lastSucc time.Time
+	lastFail time.Time
+}
+
+// fileCounts counts records per evidence file, with the range of record ids.
+type fileCounts struct {
+	m   map[string]*FileCount
+	cut int
+}
+
+func (f *fileCounts) add(path string, rid uint64, hasRID bool) {
+	if f.m == nil {
+		f.m = map[string]*FileCount{}
+	}
+	fc := f.m[path]
+	if fc == nil {
+		if len(f.m) >= maxFilesPerList {
+			f.cut++
+			return
+		}
+		fc = &FileCount{Path: path}
+		f.m[path] = fc
+	}
+	fc.Records++
+	if hasRID {
+		if fc.FirstRecordID == 0 || rid < fc.FirstRecordID {
+			fc.FirstRecordID = rid
+		}
+		if rid > fc.LastRecordID {
+			fc.LastRecordID = rid
+		}
+	}
+}
+
+type eventList struct {
+	events []Event
+	total  int
+}
+
+func (l *eventList) add(e Event) {
+	l.total++
+	if len(l.events) < maxEvents {
+		l.events = append(l.events, e)
+	}
+}
+
+type policyChange struct {
+	PolicyChange
+	at time.Time
+}
+
+// hostKey groups the name variants of one machine: "DC01", "dc01" and
+// "DC01.corp.local" are the same host to a responder. The key is the first
+// DNS label in upper case; two machines with the same short name in two
+// domains would be merged, and the variants list shows it.
+func hostKey(computer string) string {
+	name := strings.TrimSpace(computer)
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	}
+	return strings.ToUpper(name)
+}
+
+func (c *Collector) host(computer string) *hostAcc {
+	key := hostKey(computer)
+	h := c.hosts[key]
+	if h == nil {
+		if len(c.hosts) >= maxHosts-1 { // the last place is the overflow's
+			key = overflowHost
+			h = c.hosts[key]
+		}
+		if h == nil {
+			h = &hostAcc{
+				key:      key,
+				names:    map[string]int{},
+				channels: map[string]*channelAcc{},
+				sources:  map[sourceKey]*sourceAcc{},
+				files:    map[string]bool{},
+				subcats:  map[string]*subcatAcc{},
+			}
+			c.hosts[key] = h
+		}
+	}
+	return h
+}
+
+// AddRecord is Add with the decoded record at hand: besides the document it
+// notes whether the record header's number differs from its EventRecordID,
+// which tells an exported log (whose EventRecordID gaps are expected) from
+// a live one (where they suggest deleted records). Callers that have the
+// record should prefer it to Add.
+func (c *Collector) AddRecord(r *evtx.Record, d mapping.Doc) {
+	c.Add(d)
+	if r == nil || r.Path == "" {
+		return
+	}
+	f := c.files[r.Path]
+	if f == nil {
+		return
+	}
+	f.headers++
+	if r.HeaderRecordID != r.RecordID {
+		f.renumbered++
+	}
+}
+
+// Add takes one mapped record into account.
+func (c *Collector) Add(d mapping.Doc) {
+	computer := docString(d, "winlog.computer_name")
+	if computer == "" {
+		computer = docString(d, "host.name")
+	}
+	h := c.host(computer)
+	if _, ok := h.names[computer]; ok || len(h.names) < maxNames {
+		h.names[computer]++
+	} else {
+		h.namesCut++
+	}
+	h.records++
+
+	channel := docString(d, "winlog.channel")
+	lch := c.lower(channel)
+	provider := docString(d, "winlog.provider_name")
+	if provider == "" {
+		provider = docString(d, "event.provider")
+	}
+	if lch == "" && strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
+		lch, channel = channelSysmon, "Microsoft-Windows-Sysmon/Operational"
+	}
+	eid, _ := docInt(d, "winlog.event_id")
+	if eid == 0 {
+		eid, _ = docInt(d, "event.code")
+	}
+	rid, hasRID := docUint(d, "winlog.record_id")
+	ts := docTime(d, "@timestamp")
+	path := docString(d, "log.file.path")
+	widen(&h.first, &h.last, ts)
+	if len(h.files) < maxHostFiles || h.files[path] {
+		h.files[path] = true
+	} else {
+		h.filesCut = true
+	}
+
+	ch := h.channels[lch]
+	if ch == nil {
+		ch = &channelAcc{name: channel}
+		h.channels[lch] = ch
+	}
+	ch.records++
+	widen(&ch.first, &ch.last, ts)
+	ch.files.add(path, rid, hasRID)
+
+	sk := sourceKey{lch, eid}
+	src := h.sources[sk]
+	if src == nil && len(h.sources) < maxSourcesPerHost {
+		src = &sourceAcc{channel: channel, eventID: eid, categories: map[string]bool{}, fields: map[string]bool{}}
+		h.sources[sk] = src
+	}
+	if src != nil {
+		src.records++
+		widen(&src.first, &src.last, ts)
+		src.files.add(path, rid, hasRID)
+		for _, cat := range docStrings(d, "event.category") {
+			if len(src.categories) < maxCategories {
+				src.categories[strings.ToLower(cat)] = true
+			}
+		}
+		// Field presence, not counts: one map lookup per field keeps this
+		// loop, which runs for every field of every record, cheap.
+		for k, v := range d {
+			if _, seen := src.fields[k]; seen || !present(v) {
+				continue
+			}
+			if len(src.fields) < maxFieldsPerSrc {
+				src.fields[k] = true
+			} else {
+				src.fieldsCut = true
+			}
+		}
+	} else {
+		h.sourceCut++
+	}
+
+	// ev is the evidence entry for the few events kept one by one; built
+	// only for them.
+	ev := func() Event {
+		return Event{EventID: eid, Channel: channel, Time: formatTime(ts), Path: path, RecordID: rid}
+	}
+	switch lch {
+	case channelSysmon:
+		c.addSysmon(h, d, eid, ev)
+	case channelSecurity:
+		c.addSecurity(h, d, eid, ts, ev, provider)
+	case channelSystem:
+		if eid == 104 && strings.Contains(strings.ToLower(provider), "eventlog") {
+			e := ev()
+			e.Detail = clearedDetail(d, "log cleared")
+			h.cleared.add(e)
+		}
+	}
+
+	if path != "" {
+		c.file(path, h.key).add(rid, hasRID, ts)
+	}
+}
+
+func present(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case string:
+		return v != ""
+	case []string:
+		return len(v) > 0
+	case []any:
+		return len(v) > 0
+	}
+	return true
+}
+
+func widen(first, last *time.Time, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	if first.IsZero() || t.Before(*first) {
+		*first = t
+	}
+	if last.IsZero() || t.After(*last) {
+		*last = t
+	}
+}
+
+// later moves *last forward to t.
+func later(last *time.Time, t time.Time) {
+	if t.After(*last) {
+		*last = t
+	}
+}
+
+// taskID returns the subcategory message id of a Security task name (0 if
+// it names none), cached and bounded like lower.
+func (c *Collector) taskID(name string) int64 {
+	if id, ok := c.tasks[name]; ok {
+		return id
+	}
+	var id int64
+	if s, ok := SubcategoryByName(name); ok {
+		id = int64(s.ID)
+	}
+	if len(c.tasks) < maxSourcesPerHost {
+		c.tasks[name] = id
+	}
+	return id
+}
+
+func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf func() Event) {
+	if docHas(d, "winlog.event_data.OriginalFileName") || (eid == 1 && docHas(d, "process.pe.original_file_name")) {
+		h.sysmonOFN++
+		if eid == 1 {
+			h.sysmon1OFN++
+		}
+	}
+	switch eid {
+	case 4: // Sysmon service state changed: State, Version, SchemaVersion
+		ev := evf()
+		v := docString(d, "winlog.event_data.Version")
+		ev.Detail = joinNonEmpty(", ",
+			prefixed("state ", docString(d, "winlog.event_data.State")),
+			prefixed("version ", v),
+			prefixed("schema ", docString(d, "winlog.event_data.SchemaVersion")))
+		if v != "" && len(h.sysmonVersion) < maxEvents {
+			h.sysmonVersion = append(h.sysmonVersion, v)
+		}
+		h.sysmonStates.add(ev)
+	case 16: // Sysmon config state changed: Configuration, ConfigurationFileHash
+		ev := evf()
+		ev.Detail = joinNonEmpty(", ",
+			prefixed("configuration ", docString(d, "winlog.event_data.Configuration")),
+			prefixed("hash ", docString(d, "winlog.event_data.ConfigurationFileHash")))
+		h.sysmonConfigs.add(ev)
+	}
+}
+
+func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Time, evf func() Event, provider string) {
+	objectType := docString(d, "winlog.event_data.ObjectType")
+	out := outcome(d)
+	switch eid {
+	case 4688:
+		if docHas(d, "winlog.event_data.CommandLine") || docHas(d, "process.command_line") {
+			h.cmdline4688++
+		}
+	case 4656:
+		if strings.EqualFold(objectType, "File") {
+			h.file4656++
+			switch out {
+			case "success":
+				h.file4656Succ++
+			case "failure":
+				h.file4656Fail++
+			}
+		}
+	case 4719:
+		h.addPolicyChange(d, ts, evf())
+	case 1102:
+		ev := evf()
+		ev.Detail = clearedDetail(d, "Security log cleared")
+		h.cleared.add(ev)
+	case 1100, 1104, 1105:
+		if eid == 1100 || strings.Contains(strings.ToLower(provider), "eventlog") {
+			ev := evf()
+			ev.Detail = map[int64]string{
+				1100: "event logging service shut down",
+				1104: "Security log full",
+				1105: "Security log archived (auto-backup)",
+			}[eid]
+			h.logService.add(ev)
+		}
+	}
+	// winlog.task is the subcategory's name as the mapping renders it
+	// ("File System"), or its number from other sources.
+	var task int64
+	if name, ok := d["winlog.task"].(string); ok {
+		task = c.taskID(name)
+	} else {
+		task, _ = docInt(d, "winlog.task")
+	}
+	sub, ok := subcategoryOfEvent(eid, task, objectType)
+	if !ok {
+		return
+	}
+	sa := h.subcats[sub.GUID]
+	if sa == nil {
+		sa = &subcatAcc{sub: sub, eventIDs: map[int64]bool{}}
+		h.subcats[sub.GUID] = sa
+	}
+	switch out {
+	case "success":
+		sa.success++
+		later(&sa.lastSucc, ts)
+	case "failure":
+		sa.failure++
+		later(&sa.lastFail, ts)
+	default:
+		sa.other++
+	}
+	if len(sa.eventIDs) < 64 {
+		sa.eventIDs[eid] = true
+	}
+	widen(&sa.first, &sa.last, ts)
+}
+
+func (h *hostAcc) addPolicyChange(d mapping.Doc, ts time.Time, ev Event) {
+	pc := PolicyChange{
+		Time:          ev.Time,
+		Path:          ev.Path,
+		RecordID:      ev.RecordID,
+		SubcategoryID: docString(d, "winlog.event_data.SubcategoryId"),
+		GUID:          normalizeGUID(docString(d, "winlog.event_data.SubcategoryGuid")),
+		By: joinNonEmpty("\\", docString(d, "winlog.event_data.SubjectDomainName"),
+			docString(d, "winlog.event_data.SubjectUserName")),
+		Raw: docString(d, "winlog.event_data.AuditPolicyChanges"),
+	}
+	if n, ok := messageID(docString(d, "winlog.event_data.CategoryId")); ok {
+		pc.Category = categoryByID[n]
+	}
+	sub, ok := SubcategoryByGUID(pc.GUID)
+	if !ok {
+		if n, ok2 := messageID(pc.SubcategoryID); ok2 {
+			sub, ok = subcategoryByID(n)
+		}
+	}
+	if ok {
+		pc.Subcategory, pc.GUID = sub.Name, sub.GUID
+		if pc.Category == "" {
+			pc.Category = sub.Category
+		}
+	}
+	for _, part := range strings.Split(pc.Raw, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if n, ok := messageID(part); ok {
+			if s, ok := policyChangeByID[n]; ok {
+				pc.Changes = append(pc.Changes, s)
+				continue
+			}
+		}
+		pc.Changes = append(pc.Changes, strings.ToLower(part)) // already rendered text
+	}
+	if len(h.changes) < maxEvents {
+		h.changes = append(h.changes, policyChange{pc, ts})
+	} else {
+		h.changesCut++
+	}
+}
+
+func clearedDetail(d mapping.Doc, what string) string {
+	user := ""
+	for _, k := range []string{"winlog.user_data.SubjectUserName", "winlog.event_data.SubjectUserName", "user.name"} {
+		if user = docString(d, k); user != "" {
+			break
+		}
+	}
+	domain := ""
+	for _, k := range []string{"winlog.user_data.SubjectDomainName", "winlog.event_data.SubjectDomainName", "user.domain"} {
+		if domain = docString(d, k); domain != "" {
+			break
+		}
+	}
+	channel := docString(d, "winlog.user_data.Channel")
+	if channel == "" {
+		channel = docString(d, "winlog.event_data.Channel")
+	}
+	if channel != "" {
+		what = channel + " log cleared"
+	}
+	return joinNonEmpty(" by ", what, joinNonEmpty("\\", domain, user))
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
+}
+
+func prefixed(prefix, v string) string {
+	if v == "" {
+		return ""
+	}
+	return prefix + v
+}
