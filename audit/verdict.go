@@ -69,7 +69,6 @@ func (r ruleInfo) matchesCategory(cats map[string]bool) bool {
 // needs.
 type candidate struct {
 	SourceVerdict
-	known    *knownSource
 	causes   []string // why fields are missing (conditions)
 	coverage string   // when only some of the source's events carry a needed field
 	remedy   []string
@@ -164,7 +163,7 @@ func judge(h *hostAcc, r ruleInfo, known []knownSource, potential map[sourceKey]
 
 func judgeSource(h *hostAcc, r ruleInfo, key sourceKey, k *knownSource, potential map[string]bool) candidate {
 	src := h.sources[key]
-	c := candidate{known: k, channel: h.channels[key.channel]}
+	c := candidate{channel: h.channels[key.channel]}
 	c.Source = sourceID(key.channel, key.eventID)
 	c.Label = sourceLabel(key.channel, key.eventID)
 	if k != nil {
@@ -191,7 +190,7 @@ func judgeSource(h *hostAcc, r ruleInfo, key sourceKey, k *knownSource, potentia
 		pot := func(f string) bool { return has(f) || potential[f] }
 		if pok, pmissing := r.feasible(pot); !pok {
 			c.Status = SourceCannotCarry
-			c.Missing = never(pmissing, pot)
+			c.Missing = pmissing
 			c.Detail = fmt.Sprintf("%s does not carry %s", c.Label, andList(pmissing))
 			return c
 		}
@@ -226,7 +225,7 @@ func judgeSource(h *hostAcc, r ruleInfo, key sourceKey, k *knownSource, potentia
 	pot := func(f string) bool { return potential[f] }
 	if pok, pmissing := r.feasible(pot); !pok {
 		c.Status = SourceCannotCarry
-		c.Missing = never(pmissing, pot)
+		c.Missing = pmissing
 		c.Detail = fmt.Sprintf("%s does not carry %s", c.Label, andList(pmissing))
 		return c
 	}
@@ -353,21 +352,6 @@ func (r ruleInfo) readsAmong(keep func(string) bool) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
-}
-
-// never keeps the fields of missing that the source cannot carry at all;
-// when the analysis named none of those, missing is kept whole.
-func never(missing []string, carries func(string) bool) []string {
-	var out []string
-	for _, f := range missing {
-		if !carries(f) {
-			out = append(out, f)
-		}
-	}
-	if len(out) == 0 {
-		return missing
-	}
 	return out
 }
 

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,46 @@ func FuzzParse(f *testing.F) {
 		q.Match(doc)
 		q.Analysis()
 		q.Feasible(func(string) bool { return false })
+	})
+}
+
+// FuzzMatch: any JSON document (evidence is untrusted) evaluates without
+// panicking against queries exercising every operator and function.
+func FuzzMatch(f *testing.F) {
+	queries := []string{
+		`process where event.type in ("start", "process_created") and process.args : ("*mklink*", "*SymbolicLink*") and not process.name like~ "x?*"`,
+		`any where a != "x" and b < 3.5 and c regex~ "[a-z]+\\d*" and length(d) > 1 and d in~ ("Q", e)`,
+		`any where startsWith~(a, "x") or endsWith(b, "y") or stringContains~(c, "z") or wildcard(d, "*q?")`,
+		`any where between~(a, "x", "y", true) : "*" or indexOf~(b, "q", c) == 2 or substring(d, -3, e) == "abc"`,
+		`any where concat(a, b, c) : "*" or number(a, 16) > 1 or string(b) == "1" or cidrMatch(c, "10.0.0.0/8", "::/0")`,
+		`any where a + b * c - d / e % 2 > -1 and add(a, b) == subtract(c, d) and multiply(a, 2) >= divide(b, modulo(c, 3))`,
+		`any where null == (a > b) and ?x == null`,
+	}
+	var compiled []*Query
+	for _, src := range queries {
+		q, err := Parse(src)
+		if err != nil {
+			f.Fatal(err)
+		}
+		compiled = append(compiled, q)
+	}
+	for _, seed := range []string{
+		`{"event":{"category":["process"],"type":["start"]},"process":{"args":["cmd","/c","mklink"],"name":"cmd.exe"}}`,
+		`{"a":"x","b":2,"c":["abc1",null,[1,[2,["deep"]]]],"d":"Qq","e":"q"}`,
+		`{"a":9223372036854775807,"b":-9223372036854775808,"c":1e308,"d":0,"e":0}`,
+		`{"a":"\u0000\ud800","b":true,"c":{"nested":"obj"},"d":[],"e":null}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, js string) {
+		var doc map[string]any
+		dec := json.NewDecoder(strings.NewReader(js))
+		dec.UseNumber()
+		if dec.Decode(&doc) != nil {
+			return
+		}
+		for _, q := range compiled {
+			q.Match(doc)
+		}
 	})
 }

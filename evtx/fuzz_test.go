@@ -9,20 +9,33 @@ import (
 	"testing"
 
 	goevtx "github.com/0xrawsec/golang-evtx/evtx"
+
+	w "github.com/shadowscan/shadowscan/evtx/evtxwrite"
 )
 
-// seedChunk returns the first chunk of a small corpus log, or a minimal
-// synthetic chunk (valid header, no records) when the corpus is absent.
+// seedChunk returns the first chunk of a writer-made log of typed records:
+// a valid header, template table and records for the fuzzer to mutate.
 func seedChunk(tb testing.TB) []byte {
-	b, err := os.ReadFile(filepath.Join(corpusDir, smallLog))
-	if err == nil && len(b) >= fileHeaderSize+ChunkSize {
-		return bytes.Clone(b[fileHeaderSize : fileHeaderSize+ChunkSize])
+	events := []w.Event{typedEvent(), typedEvent()}
+	p := filepath.Join(tb.TempDir(), "seed.evtx")
+	if err := w.WriteFile(p, events); err != nil {
+		tb.Fatal(err)
 	}
-	c := make([]byte, ChunkSize)
-	copy(c, chunkMagic)
-	binary.LittleEndian.PutUint32(c[40:], chunkHeaderSize)
-	binary.LittleEndian.PutUint32(c[48:], chunkTablesEnd)
-	return c
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) < fileHeaderSize+ChunkSize {
+		tb.Fatalf("seed log: %v (%d bytes)", err, len(b))
+	}
+	return b[fileHeaderSize : fileHeaderSize+ChunkSize]
+}
+
+// realChunk returns the first chunk of a small real log, when the corpus
+// is present.
+func realChunk() []byte {
+	b, err := os.ReadFile(filepath.Join(corpusDir, smallLog))
+	if err != nil || len(b) < fileHeaderSize+ChunkSize {
+		return nil
+	}
+	return b[fileHeaderSize : fileHeaderSize+ChunkSize]
 }
 
 // checkDecoded asserts what every Decoder result must satisfy, whatever the
@@ -48,6 +61,9 @@ func FuzzDecodeChunk(f *testing.F) {
 	seed := seedChunk(f)
 	f.Add(seed)
 	f.Add(seed[:4096])
+	if real := realChunk(); real != nil {
+		f.Add(real)
+	}
 	f.Add([]byte{})
 	f.Add(append([]byte("ElfChnk\x00"), make([]byte, 120)...))
 	loc := ChunkLocation{Path: "fuzz.evtx", Index: 3, Offset: 4096 + 3*ChunkSize}

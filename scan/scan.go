@@ -129,7 +129,7 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 
 	emit := func(rec *evtx.Record) error {
 		doc := mapping.Map(rec)
-		collector.Add(doc)
+		collector.AddRecord(rec, doc)
 		if window > 0 && rec.EventID == 4656 {
 			if h, ok := report.NewHandleRequest(doc); ok {
 				corr.offer(h)
