@@ -175,7 +175,7 @@ func unparen(x Expr) Expr {
 
 // maxCombinations bounds the values tried for a leaf reading several list
 // fields; beyond it the leaf does not match (documented limit).
-const maxCombinations = 1 << 16
+const maxCombinations = 1 << 12
 
 // binding holds one value per field for one evaluation of a leaf.
 type binding struct {

@@ -340,3 +340,38 @@ func TestAnalysisByAbstractEvaluation(t *testing.T) {
 		})
 	}
 }
+
+func TestNTDSRuleMatches(t *testing.T) {
+	rules, err := DefaultRules()
+	require.NoError(t, err)
+	r, err := FindRule(rules, ntdsRuleID)
+	require.NoError(t, err)
+	shadow := `\\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\Windows\NTDS\ntds.dit`
+	base := map[string]any{
+		"event.category":                []string{"process"},
+		"event.type":                    []string{"start"},
+		"process.name":                  "cmd.exe",
+		"process.pe.original_file_name": "Cmd.Exe",
+		"process.args":                  []string{"cmd.exe", "/c", "copy", shadow, `C:\temp\ntds.dit`},
+	}
+	for _, tc := range []struct {
+		name string
+		doc  map[string]any
+		want bool
+	}{
+		{"cmd copy from a shadow copy", base, true},
+		{"COPY in capitals", with(base, "process.args", []string{"cmd.exe", "/c", "COPY", shadow, `C:\t`}), true},
+		{"esentutl /y /vss", with(base, "process.name", "esentutl.exe", "process.pe.original_file_name", "esentutl.exe",
+			"process.args", []string{"esentutl.exe", "/y", "/vss", `C:\Windows\NTDS\ntds.dit`, "/d", `C:\t\n.dit`}), true},
+		{"xcopy of SAM", with(base, "process.pe.original_file_name", "XCOPY.EXE",
+			"process.args", []string{"xcopy", `C:\Windows\System32\config\SAM`, `C:\t`}), true},
+		{"copy of something else", with(base, "process.args", []string{"cmd.exe", "/c", "copy", `C:\a.txt`, `C:\b.txt`}), false},
+		{"copy word inside a longer argument only", with(base, "process.args", []string{"cmd.exe", "/c", "copyit", shadow}), false},
+		{"original file name case differs (in is case-sensitive)", with(base, "process.pe.original_file_name", "cmd.exe"), false},
+		{"no original file name", with(base, "process.pe.original_file_name", nil), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, r.Compiled.Match(tc.doc))
+		})
+	}
+}
