@@ -69,8 +69,12 @@ func (d *discoverer) run(paths []string) {
 				d.errs = append(d.errs, fmt.Errorf("%s: %w", path, unwrapPathError(err)))
 				return nil
 			}
+			if e.IsDir() {
+				return nil
+			}
 			if !e.Type().IsRegular() {
-				return nil // directories are walked; symlinks, devices, pipes are not followed
+				d.skipped++ // symlinks, devices, pipes: not followed, counted
+				return nil
 			}
 			info, err := e.Info()
 			if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func jsonLines(t *testing.T, out string) []map[string]any {
+func eventLines(t *testing.T, out string) []map[string]any {
 	t.Helper()
 	var lines []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(out))
@@ -26,15 +26,15 @@ func jsonLines(t *testing.T, out string) []map[string]any {
 
 func TestEventsJSONL(t *testing.T) {
 	dir := readerFixture(t)
-	code, out, errOut := runCmd(t, "events", dir, "--workers", "2")
+	code, out, errOut := runReaderCmd(t, "events", dir, "--workers", "2")
 	require.Equal(t, exitOK, code, errOut)
-	lines := jsonLines(t, out)
+	lines := eventLines(t, out)
 	require.Len(t, lines, 2+3+3)
 
 	// File order (sorted paths, then zip members), then record order.
 	var order []string
 	for _, l := range lines {
-		order = append(order, filepath.Base(strings.SplitN(l["path"].(string), "!", 2)[0])+"#"+jsonNumber(l["record_id"]))
+		order = append(order, filepath.Base(strings.SplitN(l["path"].(string), "!", 2)[0])+"#"+eventNumber(l["record_id"]))
 	}
 	require.Equal(t, []string{"Security.evtx#1", "Security.evtx#2", "Sysmon.evtx#1", "Sysmon.evtx#2", "Sysmon.evtx#3",
 		"triage.zip#1", "triage.zip#2", "triage.zip#3"}, order)
@@ -57,7 +57,7 @@ func TestEventsJSONL(t *testing.T) {
 	require.Equal(t, "{94F748D5-4A45-5A42-0000-0010D265F20F}", sys["event_data"].(map[string]any)["ProcessGuid"])
 }
 
-func jsonNumber(v any) string {
+func eventNumber(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -66,14 +66,14 @@ func TestEventsECSAndBulk(t *testing.T) {
 	dir := readerFixture(t)
 	p := filepath.Join(dir, "Sysmon.evtx")
 
-	code, out, errOut := runCmd(t, "events", "--ecs", p)
+	code, out, errOut := runReaderCmd(t, "events", "--ecs", p)
 	require.Equal(t, exitOK, code, errOut)
-	docs := jsonLines(t, out)
+	docs := eventLines(t, out)
 	require.Len(t, docs, 3)
 
-	code, out, errOut = runCmd(t, "events", "--bulk", "logs-windows.sysmon_operational-default", p)
+	code, out, errOut = runReaderCmd(t, "events", "--bulk", "logs-windows.sysmon_operational-default", p)
 	require.Equal(t, exitOK, code, errOut)
-	lines := jsonLines(t, out)
+	lines := eventLines(t, out)
 	require.Len(t, lines, 6)
 	for i := 0; i < len(lines); i += 2 {
 		require.Equal(t, map[string]any{"create": map[string]any{"_index": "logs-windows.sysmon_operational-default"}}, lines[i])
@@ -97,7 +97,7 @@ func TestEventsExitStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, errOut := runCmd(t, tt.args...)
+			code, _, errOut := runReaderCmd(t, tt.args...)
 			require.Equal(t, tt.code, code, errOut)
 			require.Contains(t, errOut, tt.stderr)
 		})

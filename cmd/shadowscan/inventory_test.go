@@ -17,7 +17,7 @@ import (
 	"github.com/shadowscan/shadowscan/evtx/evtxwrite"
 )
 
-var fixtureTime = time.Date(2024, 3, 5, 14, 7, 9, 0, time.UTC)
+var readerFixtureTime = time.Date(2024, 3, 5, 14, 7, 9, 0, time.UTC)
 
 // readerFixture writes a small triage folder with the writer: a Sysmon log,
 // a Security log (dirty), a text file, and a zip holding one more log.
@@ -25,7 +25,7 @@ func readerFixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	common := func(i int, host string) evtxwrite.Common {
-		return evtxwrite.Common{Computer: host, TimeCreated: fixtureTime.Add(time.Duration(i) * time.Minute)}
+		return evtxwrite.Common{Computer: host, TimeCreated: readerFixtureTime.Add(time.Duration(i) * time.Minute)}
 	}
 	var sysmon, security []evtxwrite.Event
 	for i := range 3 {
@@ -57,7 +57,7 @@ func readerFixture(t *testing.T) string {
 	return dir
 }
 
-func runCmd(t *testing.T, args ...string) (int, string, string) {
+func runReaderCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), &env{stdout: &stdout, stderr: &stderr}, args)
@@ -66,7 +66,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 
 func TestInventoryJSON(t *testing.T) {
 	dir := readerFixture(t)
-	code, out, errOut := runCmd(t, "inventory", dir, "--format", "json", "--workers", "3")
+	code, out, errOut := runReaderCmd(t, "inventory", dir, "--format", "json", "--workers", "3")
 	require.Equal(t, exitOK, code, errOut)
 	require.Empty(t, errOut)
 
@@ -100,7 +100,7 @@ func TestInventoryJSON(t *testing.T) {
 
 func TestInventoryTable(t *testing.T) {
 	dir := readerFixture(t)
-	code, out, errOut := runCmd(t, "inventory", "--no-progress", dir)
+	code, out, errOut := runReaderCmd(t, "inventory", "--no-progress", dir)
 	require.Equal(t, exitOK, code, errOut)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	require.Equal(t, "under "+dir+string(filepath.Separator), lines[0])
@@ -127,7 +127,7 @@ func TestInventoryDamaged(t *testing.T) {
 	size := int(binary.LittleEndian.Uint32(data[4096+512+4:]))
 	copy(data[4096+512+size-4:], []byte{0xee, 0xee, 0xee, 0xee})
 	require.NoError(t, os.WriteFile(p, data, 0o600))
-	code, out, errOut := runCmd(t, "inventory", "--format=json", p)
+	code, out, errOut := runReaderCmd(t, "inventory", "--format=json", p)
 	require.Equal(t, exitOK, code, "damaged input is reported, not fatal: %s", errOut)
 	var entries []struct {
 		RecordsDecoded int `json:"records_decoded"`
@@ -169,7 +169,7 @@ func TestInventoryExitStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, errOut := runCmd(t, tt.args...)
+			code, _, errOut := runReaderCmd(t, tt.args...)
 			require.Equal(t, tt.code, code, errOut)
 			require.Contains(t, errOut, tt.stderr)
 		})
