@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/shadowscan/shadowscan/audit"
-	"github.com/shadowscan/shadowscan/detect"
 	"github.com/shadowscan/shadowscan/evtx"
 	"github.com/shadowscan/shadowscan/mapping"
 	"github.com/shadowscan/shadowscan/report"
@@ -79,9 +78,9 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if len(paths) == 0 {
 		return usageErr("no PATH given")
 	}
-	rules, err := detect.LoadRuleSet(rulePaths, !*rulesOnly)
+	rules, err := loadRuleSet(e, "audit", rulePaths, !*rulesOnly)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "shadowscan audit: loading rules: %s\n", report.TerminalSafe(err.Error()))
+		fmt.Fprintf(e.stderr, "shadowscan audit: %s\n", report.TerminalSafe(err.Error()))
 		return exitUsage
 	}
 

@@ -93,7 +93,7 @@ func TestAuditCommandUsage(t *testing.T) {
 		{"no path", nil, exitUsage, "no PATH given"},
 		{"bad format", []string{"--format", "xml", dir}, exitUsage, "--format"},
 		{"rules-only without rules", []string{"--rules-only", dir}, exitUsage, "--rules-only needs"},
-		{"missing rules file", []string{"--rules", filepath.Join(dir, "nope.toml"), dir}, exitUsage, "loading rules"},
+		{"missing rules file", []string{"--rules", filepath.Join(dir, "nope.toml"), dir}, exitUsage, "nope.toml: stat"},
 		{"nothing readable", []string{"--no-progress", filepath.Join(dir, "missing")}, exitNothing, "nothing could be read"},
 		{"help", []string{"--help"}, exitOK, "can_fire_partially"},
 	}

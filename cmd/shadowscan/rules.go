@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -61,11 +63,9 @@ func runRules(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	rules, err := loadRuleSet(e, "rules", paths, !*rulesOnly)
-	if len(rules) == 0 {
-		if err == nil {
-			fmt.Fprintln(e.stderr, "shadowscan rules: no rules loaded")
-		}
-		return exitNothing
+	if err != nil {
+		fmt.Fprintf(e.stderr, "shadowscan rules: %s\n", report.TerminalSafe(err.Error()))
+		return exitUsage
 	}
 	if sub == "list" {
 		if err := listRules(e.stdout, rules); err != nil {
@@ -86,16 +86,29 @@ func runRules(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// loadRuleSet loads the rule set and names every refused rule on stderr,
-// one line each. Commands carry on with the rules that loaded.
+// loadRuleSet loads the rule set shared by rules, scan and audit: the
+// embedded defaults (unless --rules-only) and every --rules path. A rule
+// that cannot run (not EQL, a sequence, a syntax error, a duplicate
+// rule_id) is named on stderr, one line each, and the others carry on: a
+// responder pointing --rules at a whole detection-rules checkout gets the
+// EQL rules that fit, not a refusal. It fails only when a --rules path
+// cannot be read or no rule at all is left.
 func loadRuleSet(e *env, cmd string, paths []string, defaults bool) ([]*detect.Rule, error) {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("--rules %s: %w", p, err)
+		}
+	}
 	rules, err := detect.LoadRuleSet(paths, defaults)
 	if err != nil {
 		for _, line := range splitJoined(err) {
 			fmt.Fprintf(e.stderr, "shadowscan %s: rule refused: %s\n", cmd, report.TerminalSafe(line))
 		}
 	}
-	return rules, err
+	if len(rules) == 0 {
+		return nil, errors.New("no rules loaded")
+	}
+	return rules, nil
 }
 
 // splitJoined flattens errors.Join trees into one message per error.

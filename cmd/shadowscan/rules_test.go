@@ -119,8 +119,10 @@ func TestRulesUsage(t *testing.T) {
 	code, _, errs := cmdRun(t, "rules", "show", "no-such-rule")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, errs, `no rule with id or name "no-such-rule"`)
-	code, _, _ = cmdRun(t, "rules", "list", "--rules", filepath.Join(t.TempDir(), "missing"))
-	require.Equal(t, exitOK, code, "the defaults still load; the bad path is reported")
+	missing := filepath.Join(t.TempDir(), "missing")
+	code, _, errs = cmdRun(t, "rules", "list", "--rules", missing)
+	require.Equal(t, exitUsage, code, "a --rules path that does not exist is a usage error, not a silent fallback to the defaults")
+	require.Contains(t, errs, missing)
 }
 
 func writeNDJSON(t *testing.T) string {

@@ -95,13 +95,10 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	if len(paths) == 0 {
 		return usageErr("no PATH given")
 	}
-	rules, err := loadScanRules(f.rules, f.rulesOnly)
+	rules, err := loadRuleSet(e, "scan", f.rules, !f.rulesOnly)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "shadowscan scan: %s\n", report.TerminalSafe(err.Error()))
 		return exitUsage
-	}
-	if len(rules) == 0 {
-		return usageErr("no rules loaded")
 	}
 	return scanAndReport(ctx, e, paths, rules, f)
 }
@@ -197,15 +194,4 @@ func parseTimeFlag(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2024-03-01T10:00:00Z", s)
 	}
 	return t.UTC(), nil
-}
-
-// loadScanRules returns the embedded rules (unless only) and the rules
-// under each path, with detect's duplicate rule_id policy. A rule file that
-// cannot be loaded is an error, not a warning: the responder asked for it.
-func loadScanRules(paths []string, only bool) ([]*detect.Rule, error) {
-	rules, err := detect.LoadRuleSet(paths, !only)
-	if err != nil {
-		return nil, fmt.Errorf("loading rules: %w", err)
-	}
-	return rules, nil
 }
