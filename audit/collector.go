@@ -6,6 +6,7 @@ import (
 
 	"github.com/shadowscan/shadowscan/evtx"
 	"github.com/shadowscan/shadowscan/mapping"
+	"github.com/shadowscan/shadowscan/report"
 )
 
 // Bounds on what the collector keeps, so that hostile evidence (a record
@@ -273,7 +274,7 @@ func (c *Collector) Add(d mapping.Doc) {
 		eid, _ = docInt(d, "event.code")
 	}
 	rid, hasRID := docUint(d, "winlog.record_id")
-	ts := docTime(d, "@timestamp")
+	ts := report.DocTime(d)
 	path := docString(d, "log.file.path")
 	widen(&h.first, &h.last, ts)
 	if len(h.files) < maxHostFiles || h.files[path] {

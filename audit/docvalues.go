@@ -104,33 +104,8 @@ func docUint(d mapping.Doc, key string) (uint64, bool) {
 	return uint64(n), true
 }
 
-func docTime(d mapping.Doc, key string) time.Time {
-	switch v := d[key].(type) {
-	case time.Time:
-		return v.UTC()
-	case string:
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
 // docHas reports whether the document carries a non-empty value for key.
-func docHas(d mapping.Doc, key string) bool {
-	switch v := d[key].(type) {
-	case nil:
-		return false
-	case string:
-		return v != ""
-	case []string:
-		return len(v) > 0
-	case []any:
-		return len(v) > 0
-	}
-	return true
-}
+func docHas(d mapping.Doc, key string) bool { return present(d[key]) }
 
 // outcome returns "success" or "failure" for a Security audit event, from
 // event.outcome or the audit keywords.
