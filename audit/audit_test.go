@@ -671,3 +671,40 @@ func TestSysmonStateAndSystemClear(t *testing.T) {
 	require.Equal(t, "Microsoft-Windows-Sysmon/Operational log cleared by WS2\\mallory", h.Policy.Cleared[0].Detail)
 	require.Equal(t, uint64(9), h.Policy.Cleared[0].RecordID)
 }
+
+// TestCoverageNoneCarry: a rule that reads OriginalFileName only as an
+// optional field (today's seed rule) can fire on Sysmon 9; the reason says
+// that none of the events carry the field, not "only 0 of N".
+func TestCoverageNoneCarry(t *testing.T) {
+	dir := t.TempDir()
+	_, current := testRules(t)
+	p := writeLog(t, dir, "Sysmon.evtx", []evtxwrite.Event{
+		sysmon1("WS02", 0, evtxwrite.SysmonNoOriginalFileName), sysmon1("WS02", 1, evtxwrite.SysmonNoOriginalFileName),
+	})
+	v := verdictOf(t, hostNamed(t, auditPaths(t, []string{p}, []*detect.Rule{current}), "WS02"), current.ID)
+	require.Equal(t, CanFire, v.Verdict)
+	require.Contains(t, v.Reason, "none of the 2 Sysmon EID 1 events carries OriginalFileName")
+	require.NotContains(t, v.Reason, "only 0 of")
+}
+
+// TestPotentialFieldsComeFromMapping: what a source can carry is read from
+// the mapping stage's document for its prototype (no list kept by hand):
+// Sysmon EID 1 carries OriginalFileName and command lines, Security 4688
+// command lines but never OriginalFileName.
+func TestPotentialFieldsComeFromMapping(t *testing.T) {
+	byKey := map[sourceKey]map[string]bool{}
+	for _, k := range knownSources() {
+		byKey[k.key] = k.potentialFields()
+	}
+	sysmon := byKey[sourceKey{channelSysmon, 1}]
+	sec := byKey[sourceKey{channelSecurity, 4688}]
+	for _, f := range []string{"event.category", "event.type", "process.pe.original_file_name", "process.args",
+		"process.command_line", "process.name", "process.parent.name", "host.os.type"} {
+		require.True(t, sysmon[f], "Sysmon EID 1 carries %s", f)
+	}
+	for _, f := range []string{"event.category", "event.type", "process.args", "process.command_line",
+		"process.name", "process.parent.name", "host.os.type"} {
+		require.True(t, sec[f], "Security 4688 carries %s", f)
+	}
+	require.False(t, sec["process.pe.original_file_name"])
+}

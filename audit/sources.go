@@ -21,8 +21,6 @@ type knownSource struct {
 	// prototype is a fully populated record of this kind; mapping it gives
 	// the fields such an event yields when everything is configured.
 	prototype evtx.Record
-	// fallback lists those fields for a mapping that yields nothing yet.
-	fallback []string
 	// conditions name the fields that depend on configuration.
 	conditions []condition
 }
@@ -62,21 +60,6 @@ func knownSources() []knownSource {
 					"ParentUser": `CORP\admin`,
 				},
 			},
-			fallback: []string{
-				"@timestamp", "event.category", "event.type", "event.action", "event.code", "event.kind",
-				"event.provider", "host.name", "log.level", "winlog.channel", "winlog.computer_name",
-				"winlog.event_id", "winlog.record_id", "winlog.provider_name", "winlog.provider_guid",
-				"process.entity_id", "process.pid", "process.executable", "process.command_line",
-				"process.working_directory", "process.args", "process.args_count", "process.name",
-				"process.parent.entity_id", "process.parent.pid", "process.parent.executable",
-				"process.parent.command_line", "process.parent.args", "process.parent.args_count",
-				"process.parent.name", "process.pe.original_file_name", "process.pe.company",
-				"process.pe.description", "process.pe.file_version", "process.pe.product",
-				"process.hash.md5", "process.hash.sha1", "process.hash.sha256", "process.pe.imphash",
-				"related.hash", "user.domain", "user.name", "related.user",
-				"winlog.event_data.OriginalFileName", "winlog.event_data.CommandLine",
-				"winlog.event_data.Image", "winlog.event_data.ParentImage", "winlog.event_data.Hashes",
-			},
 			conditions: []condition{
 				{
 					fields: []string{"process.pe.original_file_name", "winlog.event_data.OriginalFileName"},
@@ -110,16 +93,6 @@ func knownSources() []knownSource {
 					"MandatoryLabel": "S-1-16-12288",
 				},
 			},
-			fallback: []string{
-				"@timestamp", "event.category", "event.type", "event.action", "event.code", "event.kind",
-				"event.provider", "event.outcome", "host.name", "log.level", "winlog.channel",
-				"winlog.computer_name", "winlog.event_id", "winlog.record_id", "winlog.provider_name",
-				"winlog.provider_guid", "winlog.keywords", "process.pid", "process.parent.pid",
-				"process.executable", "process.parent.executable", "process.name", "process.parent.name",
-				"process.command_line", "process.args", "user.id", "user.name", "user.domain",
-				"related.user", "winlog.logon.id", "winlog.event_data.CommandLine",
-				"winlog.event_data.NewProcessName", "winlog.event_data.ParentProcessName",
-			},
 			conditions: []condition{
 				{
 					fields: []string{"process.command_line", "process.args", "process.args_count",
@@ -139,35 +112,16 @@ func knownSources() []knownSource {
 }
 
 // potentialFields returns the fields an event of this kind yields when fully
-// configured, per the mapping stage (falling back to a list kept here while
-// the mapping yields nothing).
+// configured: the mapping stage's document for the prototype.
 func (k knownSource) potentialFields() map[string]bool {
 	rec := k.prototype
-	doc := safeMap(&rec)
 	fields := map[string]bool{}
-	for f, v := range doc {
+	for f, v := range mapping.Map(&rec) {
 		if present(v) {
 			fields[f] = true
 		}
 	}
-	if len(fields) < 5 {
-		fields = map[string]bool{}
-		for _, f := range k.fallback {
-			fields[f] = true
-		}
-	}
 	return fields
-}
-
-// safeMap maps a record, treating a panic in the mapping stage as an empty
-// document: the audit must still report.
-func safeMap(r *evtx.Record) (d mapping.Doc) {
-	defer func() {
-		if recover() != nil {
-			d = nil
-		}
-	}()
-	return mapping.Map(r)
 }
 
 func (k knownSource) conditionOf(field string) (condition, bool) {

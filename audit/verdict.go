@@ -338,6 +338,11 @@ func coverage(h *hostAcc, r ruleInfo, key sourceKey, events int) string {
 		return fmt.Sprintf("only %s of %s carry a command line", formatInt(int64(h.cmdline4688)), count(events, "Security 4688 event"))
 	case key == sourceKey{channelSysmon, 1} && h.sysmon1OFN < events &&
 		reads("process.pe.original_file_name", "winlog.event_data.OriginalFileName"):
+		if h.sysmon1OFN == 0 {
+			// Only possible when the field is optional (?field): say it
+			// plainly rather than "only 0 of".
+			return fmt.Sprintf("none of the %s carries OriginalFileName", count(events, "Sysmon EID 1 event"))
+		}
 		return fmt.Sprintf("only %s of %s carry OriginalFileName", formatInt(int64(h.sysmon1OFN)), count(events, "Sysmon EID 1 event"))
 	}
 	return ""

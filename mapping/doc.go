@@ -108,6 +108,13 @@ import (
 // Nested turns a Doc into the JSON shape Elasticsearch stores.
 type Doc map[string]any
 
+// Categories returns the event.category values Map can set: Sysmon event 1
+// and Security 4688 are "process"; every other record has no category (see
+// the package comment). An EQL "<category> where" query for any other
+// category matches no mapped record, where Elasticsearch, whose pipelines
+// categorise many more events, could answer; callers warn about it.
+func Categories() []string { return []string{"process"} }
+
 // Providers whose pipelines this package reproduces.
 const (
 	sysmonProvider   = "Microsoft-Windows-Sysmon"

@@ -509,3 +509,30 @@ func TestMapSysmonOtherEvents(t *testing.T) {
 		"process.executable":          nil,
 	})
 }
+
+// TestCategoriesListsWhatMapSets: every event.category Map sets is listed
+// by Categories, which query uses to warn about queries that cannot match.
+func TestCategoriesListsWhatMapSets(t *testing.T) {
+	seen := map[string]bool{}
+	records := []*evtx.Record{
+		sysmonRecord(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd /c dir"}),
+		securityRecord(4688, map[string]string{"NewProcessName": `C:\Windows\System32\cmd.exe`, "NewProcessId": "0x10"}),
+		securityRecord(4656, map[string]string{"ObjectType": "File", "ObjectName": `C:\x`}),
+		securityRecord(4624, map[string]string{"TargetUserName": "alice"}),
+	}
+	for id := 2; id <= 29; id++ {
+		r := sysmonRecord(map[string]string{"Image": `C:\x.exe`})
+		r.EventID = id
+		records = append(records, r)
+	}
+	for _, r := range records {
+		cats, _ := Map(r)["event.category"].([]string)
+		for _, c := range cats {
+			seen[c] = true
+		}
+	}
+	require.True(t, seen["process"], "Sysmon 1 and 4688 are process events")
+	for c := range seen {
+		require.Contains(t, Categories(), c)
+	}
+}

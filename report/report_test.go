@@ -459,3 +459,24 @@ func TestWriteFileAtomic(t *testing.T) {
 	// An unwritable directory is an error, not a panic.
 	require.Error(t, WriteFileAtomic(filepath.Join(dir, "missing", "r.json"), func(io.Writer) error { return nil }))
 }
+
+// TestTerminalSafeMalformedCSIShowsWhatFollows: a stray "ESC [" must not
+// swallow the evidence after it up to the next ASCII letter. A CSI is
+// parameter bytes, intermediates and one final byte; any other byte ends
+// the (malformed) sequence and is shown.
+func TestTerminalSafeMalformedCSIShowsWhatFollows(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"non-ascii after csi", "cmd \x1b[管理者 /c x", "cmd 管理者 /c x"},
+		{"newline after csi", "a\x1b[\nmklink", "a mklink"},
+		{"params then non-ascii", "a\x1b[31;1Пароль", "aПароль"},
+		{"csi then esc", "a\x1b[\x1b[31mb", "ab"},
+		{"csi then bidi", "a\x1b[\u202Eb", "a\uFFFDb"},
+		{"intermediate and final", "a\x1b[1 qb", "ab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := TerminalSafe(tc.in)
+			require.Equal(t, tc.want, got)
+			requireTerminalSafe(t, got)
+		})
+	}
+}

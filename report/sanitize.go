@@ -67,12 +67,21 @@ func skipEscape(s string, i int) int {
 		return i
 	}
 	switch s[i] {
-	case '[': // CSI: parameters and intermediates, then a final byte 0x40-0x7e
+	case '[': // CSI: parameter bytes 0x30-0x3f, intermediates 0x20-0x2f, then a final byte 0x40-0x7e
 		i++
-		for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
+		for i < len(s) && s[i] >= 0x30 && s[i] <= 0x3f {
 			i++
 		}
-		return i + 1
+		for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+			i++
+		}
+		if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+			i++
+		}
+		// Anything else ends a malformed sequence and is shown: text after
+		// a stray "ESC [" (a non-ASCII command line, a newline) must not
+		// vanish from the analyst's screen.
+		return i
 	case ']', 'P', '_', '^', 'X': // OSC, DCS, APC, PM, SOS: until BEL or ST
 		i++
 		for i < len(s) {

@@ -127,7 +127,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	records, unread := 0, 0
 	for _, s := range res.Sources {
 		records += s.RecordsDecoded
-		if s.Error != "" {
+		if !sourceRead(s) {
 			unread++
 		}
 	}
@@ -140,6 +140,9 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if len(res.Sources) == unread && len(policies) == 0 {
 		fmt.Fprintln(e.stderr, "shadowscan audit: nothing could be read: no readable EVTX file or auditpol output under the given paths")
 		return exitNothing
+	}
+	if partial {
+		return exitNothing // the run did not complete (Ctrl-C), as for scan and inventory
 	}
 	return exitOK
 }

@@ -61,7 +61,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 		return exitUsage
 	}
 	if *workers < 0 {
-		fmt.Fprintln(e.stderr, "shadowscan events: --workers must be positive")
+		fmt.Fprintln(e.stderr, "shadowscan events: --workers must be 0 or more")
 		return exitUsage
 	}
 	var action []byte

@@ -56,6 +56,13 @@ func commands() []command {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C asks the command to stop and write what it has; the
+	// default handling comes back then, so a second one ends a run that
+	// cannot stop (blocked on a pipe, a hung network share) at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	e := &env{
 		stdin:            os.Stdin,
 		stdout:           os.Stdout,

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +29,12 @@ ECS as Elastic's ingest does), folders, zip archives, or NDJSON files of ECS
 documents (.ndjson/.jsonl: one JSON document per line, e.g. exported from an
 Elastic index; _bulk action lines are skipped). Prints the matching
 documents.
+
+Only Sysmon EID 1 and Security 4688 records get an event.category
+(process) and process.* fields, and 4656 a documented extension; other
+.evtx records carry the common fields (event.code, host.name, winlog.*), so
+query them with "any where" (a warning says so when the category cannot
+match).
 
 Example:
   shadowscan query 'process where process.name : "cmd.exe"' C:\triage`
@@ -81,6 +88,11 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	for _, w := range warnings {
 		fmt.Fprintf(e.stderr, "shadowscan query: %s\n", report.TerminalSafe(w))
 	}
+	if len(evtxPaths) > 0 {
+		if w := uncategorisedWarning(q); w != "" {
+			fmt.Fprintf(e.stderr, "shadowscan query: warning: %s\n", report.TerminalSafe(w))
+		}
+	}
 
 	var total int64
 	if !*noProgress && e.stderrIsTerminal && len(evtxPaths) > 0 {
@@ -127,11 +139,9 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 			return emitDoc(mapping.Map(r))
 		})
 		if res != nil {
-			for _, line := range res.Errors {
-				fmt.Fprintf(e.stderr, "shadowscan query: %s\n", report.TerminalSafe(line))
-			}
+			// res.Errors holds the lines opts.Warn has already printed.
 			for _, src := range res.Sources {
-				if src.Error == "" {
+				if sourceRead(src) {
 					read++
 				}
 				if src.RecordsFailed > 0 {
@@ -171,6 +181,22 @@ func finishQuery(e *env, out *docWriter, finish func(), err error) int {
 	return exitNothing
 }
 
+// uncategorisedWarning explains, for a "<category> where" query whose
+// category no mapped .evtx record carries (mapping.Categories), that it
+// cannot match them, so an empty answer is not mistaken for "nothing
+// happened". It returns "" when the category can match.
+func uncategorisedWarning(q *detect.Query) string {
+	mapped := mapping.Categories()
+	for _, c := range q.Analysis().Categories {
+		if !slices.Contains(mapped, c) {
+			return fmt.Sprintf("no .evtx record is mapped with event.category %q (only %s: Sysmon EID 1 and Security 4688), "+
+				"so this query matches none of them; query other events with \"any where event.code == ...\" "+
+				"and their winlog.event_data fields", c, strings.Join(mapped, ", "))
+		}
+	}
+	return ""
+}
+
 // writeError marks a failure to write the output (as opposed to bad input).
 type writeError struct{ err error }
 
@@ -200,7 +226,9 @@ func splitInputs(paths []string) (ndjson, evtxPaths []string, warnings []string)
 			if err != nil {
 				return nil // the EVTX reader reports unreadable folders
 			}
-			if !d.IsDir() && isNDJSON(fp) {
+			// Regular files only: opening a named pipe found in a folder
+			// would wait for a writer forever.
+			if d.Type().IsRegular() && isNDJSON(fp) {
 				found = append(found, fp)
 			}
 			return nil

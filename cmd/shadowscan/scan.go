@@ -177,7 +177,7 @@ func scanAndReport(ctx context.Context, e *env, paths []string, rules []*detect.
 // report.
 func nothingRead(res *scan.Result) bool {
 	for _, src := range res.Sources {
-		if src.Error == "" {
+		if sourceRead(src) {
 			return false
 		}
 	}
