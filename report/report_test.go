@@ -310,7 +310,10 @@ func TestTerminalSafe(t *testing.T) {
 		{"two byte", "a\x1bcb", "ab"},
 		{"lone esc at end", "a\x1b", "a"},
 		{"unterminated csi", "a\x1b[31", "a"},
-		{"unterminated osc", "a\x1b]0;title", "a"},
+		// An unterminated OSC would hide the rest of a command line: it is
+		// marked and the text after it shown.
+		{"unterminated osc", "a\x1b]0;title", "a\uFFFD0;title"},
+		{"unterminated osc then csi", "a\x1b]0;x\x1b[31mb", "a\uFFFD0;xb"},
 		{"whitespace controls", "a\tb\nc\rd", "a b c d"},
 		{"bell backspace", "a\x07b\x08c", "a\uFFFDb\uFFFDc"},
 		{"c1 csi", "a\u009b31mb", "a\uFFFD31mb"},

@@ -26,7 +26,11 @@ func TerminalSafe(s string) string {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c == 0x1b { // ESC: skip a CSI / OSC / two-byte escape sequence whole
-			i = skipEscape(s, i)
+			next, whole := skipEscape(s, i)
+			if !whole {
+				b.WriteRune('\uFFFD')
+			}
+			i = next
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -60,11 +64,14 @@ func isPlainPrintable(s string) bool {
 }
 
 // skipEscape returns the index just past the escape sequence starting at s[i]
-// (an ESC byte).
-func skipEscape(s string, i int) int {
+// (an ESC byte). whole is false for a string sequence (OSC, DCS, ...) that
+// never ends: next then points just past its introducer, so the text after
+// it is shown rather than hidden.
+func skipEscape(s string, i int) (next int, whole bool) {
+	start := i
 	i++ // ESC
 	if i >= len(s) {
-		return i
+		return i, true
 	}
 	switch s[i] {
 	case '[': // CSI: parameter bytes 0x30-0x3f, intermediates 0x20-0x2f, then a final byte 0x40-0x7e
@@ -81,21 +88,24 @@ func skipEscape(s string, i int) int {
 		// Anything else ends a malformed sequence and is shown: text after
 		// a stray "ESC [" (a non-ASCII command line, a newline) must not
 		// vanish from the analyst's screen.
-		return i
+		return i, true
 	case ']', 'P', '_', '^', 'X': // OSC, DCS, APC, PM, SOS: until BEL or ST
 		i++
 		for i < len(s) {
 			if s[i] == 0x07 {
-				return i + 1
+				return i + 1, true
 			}
 			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
-				return i + 2
+				return i + 2, true
 			}
 			i++
 		}
-		return i
+		// Unterminated: a terminal would swallow everything after it, but
+		// the analyst must see the evidence. The ESC is gone, so showing
+		// the rest is safe; resume right after the introducer.
+		return start + 2, false
 	default: // two-byte sequence
-		return i + 1
+		return i + 1, true
 	}
 }
 

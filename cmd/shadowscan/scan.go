@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/shadowscan/shadowscan/detect"
@@ -94,6 +95,9 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	}
 	if len(paths) == 0 {
 		return usageErr("no PATH given")
+	}
+	if p, ok := outputIsInput(f.output, paths); ok {
+		return usageErr(fmt.Sprintf("-o %s is an input or an event log: refusing to replace evidence with the report", p))
 	}
 	rules, err := loadRuleSet(e, "scan", f.rules, !f.rulesOnly)
 	if err != nil {
@@ -194,4 +198,30 @@ func parseTimeFlag(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2024-03-01T10:00:00Z", s)
 	}
 	return t.UTC(), nil
+}
+
+// outputIsInput reports whether the report file named by -o is one of the
+// input files or an existing event log, so a mistyped command line cannot
+// overwrite evidence.
+func outputIsInput(output string, inputs []string) (string, bool) {
+	if output == "" {
+		return "", false
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return "", false // a new file cannot be evidence
+	}
+	for _, in := range inputs {
+		if st, err := os.Stat(in); err == nil && os.SameFile(out, st) {
+			return output, true
+		}
+	}
+	if f, err := os.Open(output); err == nil {
+		defer f.Close()
+		head := make([]byte, 8)
+		if n, _ := io.ReadFull(f, head); n == 8 && string(head) == "ElfFile\x00" {
+			return output, true
+		}
+	}
+	return "", false
 }

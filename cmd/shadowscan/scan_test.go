@@ -355,3 +355,21 @@ func alertKeys(t *testing.T, triage string, alerts []report.Alert) []string {
 	}
 	return out
 }
+
+func TestScanRefusesToOverwriteEvidence(t *testing.T) {
+	dir := scanFixture(t)
+	evidence := filepath.Join(dir, "Sysmon.evtx")
+	before, err := os.ReadFile(evidence)
+	require.NoError(t, err)
+	for _, args := range [][]string{
+		{"--no-progress", "-o", evidence, evidence}, // named as an input
+		{"--no-progress", "-o", evidence, dir},      // an event log inside an input folder
+	} {
+		code, _, errs := scanRun(t, args...)
+		require.Equal(t, exitUsage, code, errs)
+		require.Contains(t, errs, "refusing to replace evidence")
+	}
+	after, err := os.ReadFile(evidence)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the evidence file is untouched")
+}
