@@ -4,9 +4,10 @@
 GO        ?= go
 BIN       := bin/shadowscan
 FUZZTIME  ?= 10s
+BENCHCOUNT ?= 1
 PKGS      := ./...
 
-.PHONY: all build demo test test-go fuzz bench deps vet clean sample fixtures
+.PHONY: all build demo test test-go fuzz bench bench-inputs bench-go deps vet clean sample fixtures
 
 all: build
 
@@ -52,8 +53,32 @@ fuzz:
 	  done; \
 	done
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+# Large realistic inputs for `make bench`, written by the fixture writer
+# once (1 GiB Security log of dense 4688/4656 chunks, 256 MiB Sysmon log,
+# a few true positives in each; expected-alerts.tsv names them).
+BENCH_DIR   := bin/bench
+BENCH_FILES := $(BENCH_DIR)/BENCH01.corp.local/Security.evtx \
+               $(BENCH_DIR)/BENCH01.corp.local/Microsoft-Windows-Sysmon%4Operational.evtx
+
+bench-inputs:
+	@if [ ! -f "$(BENCH_DIR)/expected-alerts.tsv" ]; then \
+	  echo "writing benchmark inputs into $(BENCH_DIR) (once)"; \
+	  $(GO) run ./evtx/evtxwrite/cmd/mkbench -o $(BENCH_DIR); \
+	fi
+
+# Side by side on the same files, in one run: scan, inventory, events --ecs
+# (1 and 2 workers), a golang-evtx FastEvents loop, evtxexport (when
+# installed; on the Sysmon log only, it is slow) and cat; the Markdown table
+# goes to bin/bench/report.md. Then the Go benchmarks of the hot paths
+# (benchstat-ready, in bin/bench/gobench.txt).
+bench: build bench-inputs
+	$(GO) build -o bin/goevtxbaseline ./internal/cmd/goevtxbaseline
+	$(GO) run ./internal/cmd/benchcompare -bin $(BIN) -baseline bin/goevtxbaseline -o $(BENCH_DIR)/report.md $(BENCH_FILES)
+	$(MAKE) --no-print-directory bench-go
+
+bench-go:
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./evtx ./scan ./mapping ./detect | tee $(BENCH_DIR)/gobench.txt
 
 # Regenerate committed fixtures and the sample triage package.
 fixtures:

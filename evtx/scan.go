@@ -28,7 +28,10 @@ type Options struct {
 	Workers  int               // 0 => runtime.NumCPU()
 	Progress func(bytes int64) // optional; called with byte deltas from any goroutine
 	Warn     func(err error)   // optional; one-line errors naming the file (unreadable input, refused zip entries)
-	// Decoder decodes chunks; nil means GoEvtxDecoder.
+	// Decoder decodes chunks; nil means the one the environment variable
+	// SHADOWSCAN_DECODER names ("fast", the default: FastDecoder; "goevtx":
+	// the reference GoEvtxDecoder, for responders who want it and for
+	// differential testing).
 	Decoder Decoder
 }
 
@@ -67,6 +70,22 @@ func silenceGoEvtx() {
 // Memory is bounded: at most a few chunks per worker are in flight between
 // the reader and emit, whatever the size of the files.
 func Scan(ctx context.Context, paths []string, opts Options, emit func(*Record) error) (*Result, error) {
+	return scanWith(ctx, paths, opts, nil, func(r *Record, _ any) error { return emit(r) })
+}
+
+// ScanPrepared is Scan with per-record work moved onto the decoding
+// workers: prepare is called for each decoded record on the worker that
+// decoded it (concurrently, in no particular order; it must be safe for
+// that and must not keep or modify the record), and emit receives the
+// record with what prepare returned for it, from one goroutine, in Scan's
+// order. It lets a pure, costly step (mapping a record to a document)
+// run on every core while the stateful one (accounting, alerts) stays
+// sequential and deterministic.
+func ScanPrepared[T any](ctx context.Context, paths []string, opts Options, prepare func(*Record) T, emit func(*Record, T) error) (*Result, error) {
+	return scanWith(ctx, paths, opts, func(r *Record) any { return prepare(r) }, func(r *Record, p any) error { return emit(r, p.(T)) })
+}
+
+func scanWith(ctx context.Context, paths []string, opts Options, prepare func(*Record) any, emit func(*Record, any) error) (*Result, error) {
 	d := discoverer{}
 	d.run(paths)
 	res := &Result{Skipped: d.skipped}
@@ -88,11 +107,15 @@ func Scan(ctx context.Context, paths []string, opts Options, emit func(*Record) 
 	}
 	dec := opts.Decoder
 	if dec == nil {
-		dec = GoEvtxDecoder{}
+		var err error
+		if dec, err = DecoderByName(os.Getenv(DecoderEnv)); err != nil {
+			return res, fmt.Errorf("%s: %w", DecoderEnv, err)
+		}
 	}
 	s := &scanner{
 		inputs:   d.inputs,
 		decoder:  dec,
+		prepare:  prepare,
 		progress: opts.Progress,
 		jobs:     make(chan *job),
 		results:  make(chan *job, workers),
@@ -138,11 +161,14 @@ type job struct {
 	hdr   fileHeader
 	err   error
 	out   DecodedChunk
+	// prepared holds prepare's result for each of out.Records.
+	prepared []any
 }
 
 type scanner struct {
 	inputs   []Input
 	decoder  Decoder
+	prepare  func(*Record) any // nil: nothing to do on the workers
 	progress func(int64)
 	jobs     chan *job
 	results  chan *job
@@ -283,6 +309,12 @@ func (s *scanner) work(ctx context.Context) {
 			j.out = s.decode((*j.data)[:j.n], j.loc)
 			s.buffers.Put(j.data)
 			j.data = nil
+			if s.prepare != nil {
+				j.prepared = make([]any, len(j.out.Records))
+				for i, r := range j.out.Records {
+					j.prepared[i] = s.prepare(r)
+				}
+			}
 		}
 		select {
 		case s.results <- j:
@@ -308,7 +340,7 @@ func (s *scanner) decode(data []byte, loc ChunkLocation) (out DecodedChunk) {
 
 // collect puts results back in sequence order (a reorder buffer no larger
 // than the token count), keeps the accounting and calls emit.
-func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn func(error), emit func(*Record) error) error {
+func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn func(error), emit func(*Record, any) error) error {
 	pending := map[int]*job{}
 	next := 0
 	var stopErr error
@@ -344,8 +376,12 @@ func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn 
 					continue
 				}
 				acc.chunk(j.loc, j.out)
-				for _, r := range j.out.Records {
-					if err := emit(r); err != nil {
+				for i, r := range j.out.Records {
+					var p any
+					if j.prepared != nil {
+						p = j.prepared[i]
+					}
+					if err := emit(r, p); err != nil {
 						stopErr = err
 						break
 					}

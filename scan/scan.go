@@ -50,6 +50,17 @@ type Options struct {
 	// MaxCorroborationCandidates bounds the 4656 requests kept in memory
 	// (0: DefaultMaxCorroborationCandidates).
 	MaxCorroborationCandidates int
+	// Decoder decodes the chunks; nil: evtx's default (see evtx.Options).
+	Decoder evtx.Decoder
+}
+
+// prepared is what the decoding workers work out for one record: its
+// document and, when it is within From/To, the indices of the rules it
+// matches.
+type prepared struct {
+	doc     mapping.Doc
+	inRange bool
+	matched []int
 }
 
 // Result is what a scan found. Alerts are in report order (see
@@ -127,32 +138,46 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	var alerts []report.Alert
 	inRange := 0
 
-	emit := func(rec *evtx.Record) error {
-		doc := mapping.Map(rec)
+	// Mapping and rule matching are pure: they run on the decoding workers
+	// (prepare); the audit, the corroboration candidates and the alerts are
+	// kept in record order by emit.
+	prepare := func(rec *evtx.Record) prepared {
+		p := prepared{doc: mapping.Map(rec)}
+		if inTimeRange(rec.TimeCreated, opts.From, opts.To) {
+			p.inRange = true
+			for i, rule := range runnable {
+				if rule.Compiled.Match(p.doc) {
+					p.matched = append(p.matched, i)
+				}
+			}
+		}
+		return p
+	}
+	emit := func(rec *evtx.Record, p prepared) error {
+		doc := p.doc
 		collector.AddRecord(rec, doc)
 		if window > 0 && rec.EventID == 4656 {
 			if h, ok := report.NewHandleRequest(doc); ok {
 				corr.offer(h)
 			}
 		}
-		if !inTimeRange(rec.TimeCreated, opts.From, opts.To) {
+		if !p.inRange {
 			return nil
 		}
 		inRange++
-		for i, rule := range runnable {
-			if rule.Compiled.Match(doc) {
-				alerts = append(alerts, report.NewAlert(rule, doc))
-				counts[i]++
-			}
+		for _, i := range p.matched {
+			alerts = append(alerts, report.NewAlert(runnable[i], doc))
+			counts[i]++
 		}
 		return nil
 	}
 
-	res, scanErr := evtx.Scan(ctx, paths, evtx.Options{
+	res, scanErr := evtx.ScanPrepared(ctx, paths, evtx.Options{
 		Workers:  opts.Workers,
 		Progress: opts.Progress,
 		Warn:     opts.Warn,
-	}, emit)
+		Decoder:  opts.Decoder,
+	}, prepare, emit)
 	if res == nil {
 		res = &evtx.Result{}
 	}

@@ -1,0 +1,896 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FastDecoder decodes chunks with shadowscan's own BinXML reader: each
+// template definition is compiled once per chunk, and each record only
+// reads its substitution values, without reflection and with buffers reused
+// between records. It yields exactly what GoEvtxDecoder yields: a chunk
+// holding anything the native reader does not handle the same way (damaged
+// BinXML, unusual value encodings, records that fail) is decoded by
+// GoEvtxDecoder instead, whole, so failures keep the reference's reasons.
+// The differential tests (fastdecode_test.go) hold it to that over the
+// corpus, the writer's fixtures and damaged variants of them.
+type FastDecoder struct {
+	// Reference decodes the chunks the fast path hands over; nil means
+	// GoEvtxDecoder.
+	Reference Decoder
+}
+
+// fastState is the per-goroutine scratch of FastDecoder, pooled.
+type fastState struct {
+	cr       chunkReader
+	vals     []valRef
+	insts    []instance
+	nodes    []fnode
+	attrs    []fattr
+	text     []byte
+	deferred []int // indices into insts, nested BinXML waiting for their parent's text
+	strs     map[string]string
+}
+
+var fastStates = sync.Pool{New: func() any {
+	return &fastState{
+		cr:   chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string]*ctemplate{}},
+		strs: map[string]string{},
+	}
+}}
+
+// Decode implements Decoder.
+func (d FastDecoder) Decode(data []byte, loc ChunkLocation) DecodedChunk {
+	if out, ok := d.fast(data, loc); ok {
+		return out
+	}
+	ref := d.Reference
+	if ref == nil {
+		ref = GoEvtxDecoder{}
+	}
+	return ref.Decode(data, loc)
+}
+
+// fast decodes a sound chunk whose records it all understands; ok is false
+// when the chunk is for the reference decoder.
+func (FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok bool) {
+	defer func() {
+		// Our own reader must not take the scan down: a panic costs the
+		// chunk its fast path, not its records.
+		if p := recover(); p != nil {
+			out, ok = DecodedChunk{}, false
+		}
+	}()
+	if len(data) < ChunkSize || isZero(data) {
+		return out, false // empty or truncated: rare, the reference's accounting
+	}
+	hdr, sane, hdrErr := parseChunkHeader(data)
+	if hdrErr != nil || !sane || !hdr.checksumOK(data) {
+		return out, false
+	}
+	st := fastStates.Get().(*fastState)
+	defer fastStates.Put(st)
+	st.reset(data)
+	spans := findRecords(data, hdr.usedEnd(), false)
+	recs := make([]*Record, 0, len(spans))
+	for _, sp := range spans {
+		if sp.bad != "" {
+			return out, false
+		}
+		r, err := st.record(sp)
+		if err != nil {
+			return out, false
+		}
+		r.Path, r.Chunk, r.Offset = loc.Path, loc.Index, loc.Offset+int64(sp.offset)
+		recs = append(recs, r)
+	}
+	return DecodedChunk{Records: recs}, true
+}
+
+func (st *fastState) reset(chunk []byte) {
+	st.cr.b = chunk
+	clear(st.cr.names)
+	clear(st.cr.tmpls)
+	if len(st.strs) > 4096 {
+		clear(st.strs)
+	}
+}
+
+// valRef is one substitution value of a record: its type and bytes, or the
+// template instance a BinXML value holds.
+type valRef struct {
+	typ    byte
+	off    int
+	size   int
+	nested int // index into insts for valBinXML
+}
+
+type instance struct {
+	tmpl *ctemplate
+	vals []valRef
+}
+
+// fnode is a rendered element, flat: text and attribute values are spans
+// of fastState.text; children are a linked list of node indices.
+type fnode struct {
+	name              string
+	attr0, attr1      int32
+	text0, text1      int32
+	first, last, next int32
+}
+
+type fattr struct {
+	name   string
+	text0  int32
+	text1  int32
+	single bool // the value is one substitution of type typ at off
+	typ    byte
+	off    int
+}
+
+// record decodes one record.
+func (st *fastState) record(sp recordSpan) (*Record, error) {
+	c := &st.cr
+	c.limit = sp.offset + sp.size
+	st.vals, st.insts, st.nodes, st.attrs, st.text = st.vals[:0], st.insts[:0], st.nodes[:0], st.attrs[:0], st.text[:0]
+	pos := sp.offset + recordHeaderSize
+	if b, ok := c.u8(pos); !ok || b != tokFragment || pos+4 > c.limit {
+		return nil, unsupported()
+	}
+	top, _, err := st.instance(pos+4, 0)
+	if err != nil {
+		return nil, err
+	}
+	st.nodes = append(st.nodes, fnode{first: -1, last: -1, next: -1}) // synthetic root
+	if err := st.render(0, top, 0); err != nil {
+		return nil, err
+	}
+	r, err := st.extract()
+	if err != nil {
+		return nil, err
+	}
+	r.HeaderRecordID = sp.id
+	return r, nil
+}
+
+// Limits on a record's value tree, beyond the rendering limits shared with
+// the reference renderer.
+const maxNestedInstances = 1 << 12
+
+// instance reads a template instance at pos (token 0x0c) and its value
+// array; it returns the instance index and the position after it.
+func (st *fastState) instance(pos, depth int) (int, int, error) {
+	c := &st.cr
+	if depth > maxRenderDepth || len(st.insts) >= maxNestedInstances {
+		return 0, 0, unsupported()
+	}
+	if b, ok := c.u8(pos); !ok || b != tokTemplate {
+		return 0, 0, unsupported()
+	}
+	defOff, ok := c.u32(pos + 6)
+	if !ok {
+		return 0, 0, unsupported()
+	}
+	pos += 10
+	t, err := c.template(defOff)
+	if err != nil {
+		return 0, 0, err
+	}
+	if int(defOff) == pos {
+		pos = int(defOff) + t.length
+	}
+	n, ok := c.u32(pos)
+	if !ok || int32(n) < 0 || n > ChunkSize {
+		return 0, 0, unsupported()
+	}
+	pos += 4
+	descs := pos
+	pos += 4 * int(n)
+	if pos > c.limit {
+		return 0, 0, unsupported()
+	}
+	idx := len(st.insts)
+	st.insts = append(st.insts, instance{tmpl: t})
+	// This instance's values take the next n slots; nested instances'
+	// values go after them.
+	v0 := len(st.vals)
+	st.vals = append(st.vals, make([]valRef, n)...)
+	for i := 0; i < int(n); i++ {
+		size := int(binary.LittleEndian.Uint16(c.b[descs+4*i:]))
+		typ := c.b[descs+4*i+2]
+		if pos+size > c.limit {
+			return 0, 0, unsupported()
+		}
+		v := valRef{typ: typ, off: pos, size: size}
+		if typ == valBinXML {
+			// A fragment holding a template instance, or (as Windows writes
+			// EventData) the template instance alone.
+			at := pos
+			if size >= 4 && c.b[pos] == tokFragment {
+				at += 4
+			}
+			if size < 1 || c.b[at] != tokTemplate {
+				return 0, 0, unsupported()
+			}
+			nested, end, err := st.instance(at, depth+1)
+			if err != nil {
+				return 0, 0, err
+			}
+			// The reference reads the next value where the nested
+			// instance ended, not where the descriptor says: only the last
+			// value may carry bytes after it (the fragment's EOF token).
+			if end != pos+size && (i != int(n)-1 || end > pos+size) {
+				return 0, 0, unsupported()
+			}
+			v.nested = nested
+		} else if !sizeMatches(typ, c.b[pos:pos+size]) {
+			return 0, 0, unsupported()
+		}
+		st.vals[v0+i] = v
+		pos += size
+	}
+	st.insts[idx].vals = st.vals[v0 : v0+int(n) : v0+int(n)]
+	return idx, pos, nil
+}
+
+// sizeMatches reports whether a value of type typ and bytes b is read by
+// the reference exactly as b (its readers take their natural size, not the
+// descriptor's).
+func sizeMatches(typ byte, b []byte) bool {
+	n := len(b)
+	switch typ {
+	case valInt8, valUInt8:
+		return n == 1
+	case valInt16, valUInt16:
+		return n == 2
+	case valInt32, valUInt32, valBool, valHex32:
+		return n == 4
+	case valInt64, valUInt64, valReal64, valFileTime, valHex64:
+		return n == 8
+	case valGUID, valSysTime:
+		return n == 16
+	case valSID:
+		return n >= 8 && n == 8+4*int(b[1])
+	case valString:
+		return n%2 == 0
+	}
+	if typ&valArray != 0 {
+		switch {
+		case typ&valString != 0: // read as a string table (even for other odd types)
+			return n%2 == 0
+		case typ&valUInt16 == valUInt16:
+			return n%2 == 0
+		case typ&valUInt64 == valUInt64:
+			return n%8 == 0
+		}
+	}
+	return true // null, ANSI, binary, and the types the reference skips by size
+}
+
+// render renders template instance idx under node parent.
+func (st *fastState) render(parent int, idx int, depth int) error {
+	if depth > maxRenderDepth {
+		return unsupported()
+	}
+	for _, n := range st.insts[idx].tmpl.roots {
+		if err := st.node(parent, idx, n, depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *fastState) node(parent, inst int, n *tnode, depth int) error {
+	if len(st.nodes) > maxRenderNodes {
+		return unsupported()
+	}
+	me := int32(len(st.nodes))
+	st.nodes = append(st.nodes, fnode{name: n.name, first: -1, last: -1, next: -1})
+	p := &st.nodes[parent]
+	if p.last < 0 {
+		p.first = me
+	} else {
+		st.nodes[p.last].next = me
+	}
+	p.last = me
+
+	vals := st.insts[inst].vals
+	a0 := int32(len(st.attrs))
+	for i := range n.attrs {
+		a := &n.attrs[i]
+		t0 := int32(len(st.text))
+		fa := fattr{name: a.name}
+		switch a.value.kind {
+		case pieceText:
+			st.text = append(st.text, a.value.text...)
+		default:
+			if a.value.sub >= len(vals) {
+				return unsupported()
+			}
+			v := vals[a.value.sub]
+			if v.typ == valNull {
+				if a.value.kind == pieceOptSub {
+					continue // dropped, as Windows renders it
+				}
+				break
+			}
+			if v.typ == valBinXML {
+				return unsupported()
+			}
+			var ok bool
+			if st.text, ok = st.appendValue(st.text, v); !ok {
+				return unsupported()
+			}
+			fa.single, fa.typ, fa.off = true, v.typ, v.off
+		}
+		if len(st.text) > maxRenderText {
+			return unsupported()
+		}
+		fa.text0, fa.text1 = t0, int32(len(st.text))
+		st.attrs = append(st.attrs, fa)
+	}
+	d0 := len(st.deferred)
+	t0 := int32(len(st.text))
+	for i := range n.content {
+		pc := &n.content[i]
+		if len(st.text) > maxRenderText {
+			return unsupported()
+		}
+		if pc.kind == pieceText {
+			st.text = append(st.text, pc.text...)
+			continue
+		}
+		if pc.sub >= len(vals) {
+			return unsupported()
+		}
+		v := vals[pc.sub]
+		switch v.typ {
+		case valNull:
+		case valBinXML:
+			st.deferred = append(st.deferred, v.nested)
+		default:
+			var ok bool
+			if st.text, ok = st.appendValue(st.text, v); !ok {
+				return unsupported()
+			}
+		}
+	}
+	if len(st.text) > maxRenderText {
+		return unsupported()
+	}
+	me1 := &st.nodes[me]
+	me1.attr0, me1.attr1 = a0, int32(len(st.attrs))
+	me1.text0, me1.text1 = t0, int32(len(st.text))
+	// Nested BinXML becomes children before the static children, as in
+	// the reference renderer.
+	nested := st.deferred[d0:]
+	for i := 0; i < len(nested); i++ {
+		if err := st.render(int(me), nested[i], depth+1); err != nil {
+			return err
+		}
+		nested = st.deferred[d0:]
+	}
+	st.deferred = st.deferred[:d0]
+	for _, c := range n.children {
+		if err := st.node(int(me), inst, c, depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendValue renders a substitution value as the reference renderer does
+// (render.go's value, with golang-evtx's typing of each value type).
+func (st *fastState) appendValue(dst []byte, v valRef) ([]byte, bool) {
+	b := st.cr.b[v.off : v.off+v.size]
+	le := binary.LittleEndian
+	switch v.typ {
+	case valString:
+		return appendUTF16(dst, b), true
+	case valAnsi:
+		for len(b) > 0 && b[len(b)-1] == 0 {
+			b = b[:len(b)-1]
+		}
+		return append(dst, b...), true
+	case valInt8:
+		return strconv.AppendInt(dst, int64(int8(b[0])), 10), true
+	case valUInt8:
+		return strconv.AppendUint(dst, uint64(b[0]), 10), true
+	case valInt16:
+		return strconv.AppendInt(dst, int64(int16(le.Uint16(b))), 10), true
+	case valUInt16:
+		return strconv.AppendUint(dst, uint64(le.Uint16(b)), 10), true
+	case valInt32:
+		return strconv.AppendInt(dst, int64(int32(le.Uint32(b))), 10), true
+	case valUInt32:
+		return strconv.AppendUint(dst, uint64(le.Uint32(b)), 10), true
+	case valInt64:
+		return strconv.AppendInt(dst, int64(le.Uint64(b)), 10), true
+	case valUInt64:
+		return strconv.AppendUint(dst, le.Uint64(b), 10), true
+	case valHex32:
+		return strconv.AppendUint(append(dst, "0x"...), uint64(le.Uint32(b)), 16), true
+	case valHex64:
+		return strconv.AppendUint(append(dst, "0x"...), le.Uint64(b), 16), true
+	case valReal64:
+		return strconv.AppendFloat(dst, math.Float64frombits(le.Uint64(b)), 'g', -1, 64), true
+	case valBool:
+		return strconv.AppendBool(dst, le.Uint32(b) == 1), true
+	case valBinary:
+		return appendHexUpper(dst, b), true
+	case valGUID:
+		dst = append(dst, '{')
+		// Data1-3 little-endian, Data4 as stored (golang-evtx's GUID.String).
+		for _, j := range [16]int{3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11} {
+			if j < 0 {
+				dst = append(dst, '-')
+				continue
+			}
+			dst = appendHexUpper(dst, b[j:j+1])
+		}
+		dst = appendHexUpper(dst, b[12:16])
+		return append(dst, '}'), true
+	case valFileTime:
+		return appendTime(dst, filetime(le.Uint64(b))), true
+	case valSysTime:
+		return appendTime(dst, systime(b)), true
+	case valSID:
+		dst = append(dst, "S-"...)
+		dst = strconv.AppendUint(dst, uint64(b[0]), 10)
+		var auth uint64
+		for _, x := range b[2:8] {
+			auth = auth<<8 | uint64(x)
+		}
+		dst = strconv.AppendUint(append(dst, '-'), auth, 10)
+		for i := 8; i+4 <= len(b); i += 4 {
+			dst = strconv.AppendUint(append(dst, '-'), uint64(le.Uint32(b[i:])), 10)
+		}
+		return dst, true
+	}
+	if v.typ&valArray != 0 {
+		switch {
+		case v.typ&valString != 0: // golang-evtx's string table
+			first := true
+			for i := 0; i+2 <= len(b); {
+				j := i
+				for j+2 <= len(b) && (b[j] != 0 || b[j+1] != 0) {
+					j += 2
+				}
+				if j+2 > len(b) {
+					break // an unterminated last string is dropped by the reference
+				}
+				if j > i {
+					if !first {
+						dst = append(dst, ", "...)
+					}
+					first = false
+					dst = appendUTF16(dst, b[i:j])
+				}
+				i = j + 2
+			}
+			return dst, true
+		case v.typ&valUInt16 == valUInt16:
+			for i := 0; i+2 <= len(b); i += 2 {
+				if i > 0 {
+					dst = append(dst, ' ')
+				}
+				dst = strconv.AppendUint(dst, uint64(le.Uint16(b[i:])), 10)
+			}
+			return dst, true
+		case v.typ&valUInt64 == valUInt64:
+			for i := 0; i+8 <= len(b); i += 8 {
+				if i > 0 {
+					dst = append(dst, ' ')
+				}
+				dst = strconv.AppendUint(dst, le.Uint64(b[i:]), 10)
+			}
+			return dst, true
+		}
+		s, err := (&renderer{}).array(v.typ&0x7f, b)
+		return append(dst, s...), err == nil
+	}
+	s, err := scalar(v.typ, b)
+	return append(dst, s...), err == nil
+}
+
+func appendHexUpper(dst, b []byte) []byte {
+	const digits = "0123456789ABCDEF"
+	for _, x := range b {
+		dst = append(dst, digits[x>>4], digits[x&15])
+	}
+	return dst
+}
+
+// systime reads a SYSTEMTIME as golang-evtx does (signed 16-bit fields).
+func systime(b []byte) time.Time {
+	f := func(i int) int { return int(int16(binary.LittleEndian.Uint16(b[2*i:]))) }
+	return time.Date(f(0), time.Month(f(1)), f(3), f(4), f(5), f(6), f(7)*int(time.Millisecond), time.UTC)
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, time.RFC3339Nano)
+}
+
+// child returns the first child of node n named name, or -1.
+func (st *fastState) child(n int32, name string) int32 {
+	if n < 0 {
+		return -1
+	}
+	for c := st.nodes[n].first; c >= 0; c = st.nodes[c].next {
+		if st.nodes[c].name == name {
+			return c
+		}
+	}
+	return -1
+}
+
+func (st *fastState) textOf(n int32) []byte {
+	return st.text[st.nodes[n].text0:st.nodes[n].text1]
+}
+
+func (st *fastState) attr(n int32, name string) (*fattr, bool) {
+	if n < 0 {
+		return nil, false
+	}
+	for i := st.nodes[n].attr0; i < st.nodes[n].attr1; i++ {
+		if st.attrs[i].name == name {
+			return &st.attrs[i], true
+		}
+	}
+	return nil, false
+}
+
+func (st *fastState) attrText(a *fattr) []byte { return st.text[a.text0:a.text1] }
+
+// intern returns b as a string, shared between the records of a chunk
+// (providers, channels, computers repeat).
+func (st *fastState) intern(b []byte) string {
+	if s, ok := st.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	st.strs[s] = s
+	return s
+}
+
+// recordAlloc holds a Record and its optional numbers in one allocation.
+type recordAlloc struct {
+	rec  Record
+	ints [5]int
+	u32  [2]uint32
+}
+
+// extract fills a Record from the rendered nodes, field for field as
+// recordFromXML does; anything that would make recordFromXML fail is
+// handed to the reference.
+func (st *fastState) extract() (*Record, error) {
+	ev := st.child(0, "Event")
+	if ev < 0 {
+		return nil, unsupported()
+	}
+	sys := st.child(ev, "System")
+	if sys < 0 {
+		return nil, unsupported()
+	}
+	// One pass over System's children: the first element of each name
+	// counts, as child() finds it.
+	const (
+		sProvider = iota
+		sEventID
+		sVersion
+		sLevel
+		sTask
+		sOpcode
+		sKeywords
+		sTimeCreated
+		sEventRecordID
+		sCorrelation
+		sExecution
+		sChannel
+		sComputer
+		sSecurity
+		sCount
+	)
+	var sn [sCount]int32
+	for i := range sn {
+		sn[i] = -1
+	}
+	for c := st.nodes[sys].first; c >= 0; c = st.nodes[c].next {
+		k := -1
+		switch st.nodes[c].name {
+		case "Provider":
+			k = sProvider
+		case "EventID":
+			k = sEventID
+		case "Version":
+			k = sVersion
+		case "Level":
+			k = sLevel
+		case "Task":
+			k = sTask
+		case "Opcode":
+			k = sOpcode
+		case "Keywords":
+			k = sKeywords
+		case "TimeCreated":
+			k = sTimeCreated
+		case "EventRecordID":
+			k = sEventRecordID
+		case "Correlation":
+			k = sCorrelation
+		case "Execution":
+			k = sExecution
+		case "Channel":
+			k = sChannel
+		case "Computer":
+			k = sComputer
+		case "Security":
+			k = sSecurity
+		}
+		if k >= 0 && sn[k] < 0 {
+			sn[k] = c
+		}
+	}
+	ra := &recordAlloc{}
+	r := &ra.rec
+	text := func(k int) ([]byte, bool) {
+		if n := sn[k]; n >= 0 {
+			return trimSpaceBytes(st.textOf(n)), true
+		}
+		return nil, false
+	}
+	attr := func(k int, name string) []byte {
+		if a, ok := st.attr(sn[k], name); ok {
+			return st.attrText(a)
+		}
+		return nil
+	}
+	r.Provider = st.intern(attr(sProvider, "Name"))
+	if r.Provider == "" {
+		r.Provider = st.intern(attr(sProvider, "EventSourceName"))
+	}
+	r.ProviderGUID = st.intern(attr(sProvider, "Guid"))
+	if s, ok := text(sEventID); ok {
+		id, ok := parseUintBytes(s, 32)
+		if !ok {
+			return nil, unsupported()
+		}
+		r.EventID = int(id)
+		if q, ok := atoiBytes(attr(sEventID, "Qualifiers")); ok {
+			ra.ints[0] = q
+			r.Qualifiers = &ra.ints[0]
+		}
+	}
+	var opt [4]*int
+	for i, k := range [4]int{sVersion, sLevel, sTask, sOpcode} {
+		if s, ok := text(k); ok {
+			if v, ok := atoiBytes(s); ok {
+				ra.ints[i+1] = v
+				opt[i] = &ra.ints[i+1]
+			}
+		}
+	}
+	r.Version, r.Level, r.Task, r.Opcode = opt[0], opt[1], opt[2], opt[3]
+	if s, ok := text(sKeywords); ok {
+		r.Keywords = st.intern(s)
+	}
+	if a, ok := st.attr(sn[sTimeCreated], "SystemTime"); ok && a.text1 > a.text0 {
+		t, ok := st.timeOf(a)
+		if !ok {
+			return nil, unsupported()
+		}
+		r.TimeCreated = t
+	}
+	if s, ok := text(sEventRecordID); ok {
+		id, ok := parseUintBytes(s, 64)
+		if !ok {
+			return nil, unsupported()
+		}
+		r.RecordID = id
+	}
+	r.ActivityID = string(attr(sCorrelation, "ActivityID"))
+	if v, ok := parseUintBytes(attr(sExecution, "ProcessID"), 32); ok {
+		ra.u32[0] = uint32(v)
+		r.ProcessID = &ra.u32[0]
+	}
+	if v, ok := parseUintBytes(attr(sExecution, "ThreadID"), 32); ok {
+		ra.u32[1] = uint32(v)
+		r.ThreadID = &ra.u32[1]
+	}
+	if s, ok := text(sChannel); ok {
+		r.Channel = st.intern(s)
+	}
+	if s, ok := text(sComputer); ok {
+		r.Computer = st.intern(s)
+	}
+	r.UserID = st.intern(attr(sSecurity, "UserID"))
+
+	if ed := st.child(ev, "EventData"); ed >= 0 {
+		r.EventData = st.eventData(ed)
+	}
+	if ud := st.child(ev, "UserData"); ud >= 0 {
+		r.UserData = map[string]string{}
+		for c := st.nodes[ud].first; c >= 0; c = st.nodes[c].next {
+			st.leaves(c, r.UserData)
+		}
+	}
+	return r, nil
+}
+
+// eventData maps EventData's children as eventData in fields.go does. The
+// values share one string allocation (they are contiguous in the text
+// buffer, with the attribute values between them).
+func (st *fastState) eventData(ed int32) map[string]string {
+	n := 0
+	lo, hi := int32(-1), int32(0)
+	for c := st.nodes[ed].first; c >= 0; c = st.nodes[c].next {
+		n++
+		nd := &st.nodes[c]
+		if lo < 0 || nd.text0 < lo {
+			lo = nd.text0
+		}
+		hi = max(hi, nd.text1)
+	}
+	m := make(map[string]string, n)
+	if n == 0 {
+		return m
+	}
+	all := string(st.text[lo:hi])
+	unnamed := 0
+	for c := st.nodes[ed].first; c >= 0; c = st.nodes[c].next {
+		key := st.nodes[c].name
+		if key == "Data" {
+			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
+				key = st.intern(st.attrText(a))
+			} else {
+				unnamed++
+				key = "param" + strconv.Itoa(unnamed)
+			}
+		}
+		before := len(m)
+		m[key] = all[st.nodes[c].text0-lo : st.nodes[c].text1-lo]
+		if len(m) == before {
+			// A repeated name: start again the careful way, which keeps
+			// the first value and suffixes the others.
+			return st.eventDataCareful(ed, all, lo)
+		}
+	}
+	return m
+}
+
+func (st *fastState) eventDataCareful(ed int32, all string, lo int32) map[string]string {
+	m := map[string]string{}
+	unnamed := 0
+	for c := st.nodes[ed].first; c >= 0; c = st.nodes[c].next {
+		key := st.nodes[c].name
+		if key == "Data" {
+			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
+				key = st.intern(st.attrText(a))
+			} else {
+				unnamed++
+				key = "param" + strconv.Itoa(unnamed)
+			}
+		}
+		put(m, key, all[st.nodes[c].text0-lo:st.nodes[c].text1-lo])
+	}
+	return m
+}
+
+func (st *fastState) leaves(n int32, m map[string]string) {
+	if st.nodes[n].first < 0 {
+		put(m, st.nodes[n].name, string(st.textOf(n)))
+		return
+	}
+	for c := st.nodes[n].first; c >= 0; c = st.nodes[c].next {
+		st.leaves(c, m)
+	}
+}
+
+// timeOf is time.Parse(time.RFC3339Nano, text).UTC(), short-cut when the
+// attribute is one FILETIME or SYSTEMTIME value in the years that format
+// and parse back exactly.
+func (st *fastState) timeOf(a *fattr) (time.Time, bool) {
+	if a.single && (a.typ == valFileTime || a.typ == valSysTime) {
+		var t time.Time
+		if a.typ == valFileTime {
+			t = filetime(binary.LittleEndian.Uint64(st.cr.b[a.off:]))
+		} else {
+			t = systime(st.cr.b[a.off : a.off+16])
+		}
+		if y := t.Year(); y >= 1 && y <= 9999 {
+			return t.UTC(), true
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(st.attrText(a)))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// trimSpaceBytes is strings.TrimSpace for the ASCII case; text with other
+// bytes at its ends goes through strings.TrimSpace itself.
+func trimSpaceBytes(b []byte) []byte {
+	if len(b) > 0 && (b[0] >= 0x80 || b[len(b)-1] >= 0x80) {
+		return []byte(strings.TrimSpace(string(b)))
+	}
+	for len(b) > 0 && asciiSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && asciiSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// parseUintBytes is strconv.ParseUint(string(b), 10, bits) for the plain
+// digits case, and strconv itself otherwise.
+func parseUintBytes(b []byte, bits int) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	if len(b) > 18 {
+		v, err := strconv.ParseUint(string(b), 10, bits)
+		return v, err == nil
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			v, err := strconv.ParseUint(string(b), 10, bits)
+			return v, err == nil
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if bits < 64 && v>>bits != 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// atoiBytes is strconv.Atoi(string(b)).
+func atoiBytes(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	if len(b) > 0 && len(b) <= 18 {
+		var v int
+		ok := true
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				ok = false
+				break
+			}
+			v = v*10 + int(c-'0')
+		}
+		if ok {
+			return v, true
+		}
+	}
+	v, err := strconv.Atoi(string(b))
+	return v, err == nil
+}
+
+// DecoderEnv is the environment variable that picks the decoder when
+// Options.Decoder is nil: "fast" (default) or "goevtx".
+const DecoderEnv = "SHADOWSCAN_DECODER"
+
+// DecoderByName returns the decoder a --decoder switch names: "fast" (the
+// default, FastDecoder) or "goevtx" (the reference, GoEvtxDecoder).
+func DecoderByName(name string) (Decoder, error) {
+	switch name {
+	case "", "fast":
+		return FastDecoder{}, nil
+	case "goevtx":
+		return GoEvtxDecoder{}, nil
+	}
+	return nil, fmt.Errorf("unknown decoder %q (want fast or goevtx)", name)
+}

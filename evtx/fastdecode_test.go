@@ -1,0 +1,273 @@
+package evtx
+
+import (
+	"bytes"
+	"context"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	w "github.com/shadowscan/shadowscan/evtx/evtxwrite"
+)
+
+// diffStats counts how a file's non-empty chunks were decoded by
+// FastDecoder.
+type diffStats struct {
+	chunks, fast, records int
+}
+
+// diffChunks decodes every chunk of file with FastDecoder and with
+// GoEvtxDecoder and requires identical results.
+func diffChunks(t *testing.T, name string, file []byte) diffStats {
+	t.Helper()
+	var st diffStats
+	for i, off := 0, fileHeaderSize; off < len(file); i, off = i+1, off+ChunkSize {
+		data := file[off:min(off+ChunkSize, len(file))]
+		loc := ChunkLocation{Path: name, Index: i, Offset: int64(off)}
+		want := GoEvtxDecoder{}.Decode(bytes.Clone(data), loc)
+		got := FastDecoder{}.Decode(bytes.Clone(data), loc)
+		require.Equal(t, want, got, "%s chunk %d", name, i)
+		if want.Empty {
+			continue
+		}
+		_, fast := FastDecoder{}.fast(bytes.Clone(data), loc)
+		st.chunks++
+		if fast {
+			st.fast++
+		}
+		st.records += len(want.Records)
+	}
+	return st
+}
+
+// diffScan scans paths with both decoders and requires the same records
+// and the same accounting.
+func diffScan(t *testing.T, paths ...string) {
+	t.Helper()
+	run := func(d Decoder, workers int) scanOutput {
+		return scan(t, Options{Decoder: d, Workers: workers}, paths...)
+	}
+	want := run(GoEvtxDecoder{}, 2)
+	for _, workers := range []int{1, 2} {
+		got := run(FastDecoder{}, workers)
+		require.Equal(t, want.res, got.res)
+		require.Equal(t, len(want.records), len(got.records))
+		for i := range want.records {
+			require.Equal(t, want.records[i], got.records[i], "record %d", i)
+		}
+		require.Equal(t, want.warnings, got.warnings)
+	}
+}
+
+// TestFastDecoderCorpus: over every real log of the corpus, the fast
+// decoder yields exactly what the reference decoder yields, chunk by chunk
+// and through Scan; and it decodes most chunks itself (the rest are handed
+// to the reference, which is what makes them identical).
+func TestFastDecoderCorpus(t *testing.T) {
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skipf("corpus not present at %s (shared read-only data); skipping the differential corpus test", corpusDir)
+	}
+	var files []string
+	require.NoError(t, filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(p) == ".evtx" {
+			files = append(files, p)
+		}
+		return err
+	}))
+	sort.Strings(files)
+	require.NotEmpty(t, files)
+	var total diffStats
+	var slow []string
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		st := diffChunks(t, p, b)
+		total.chunks += st.chunks
+		total.fast += st.fast
+		total.records += st.records
+		if st.fast < st.chunks {
+			slow = append(slow, filepath.Base(p))
+		}
+	}
+	t.Logf("corpus: %d files, %d chunks, %d records; %d chunks (%.1f%%) on the fast path; files with reference chunks: %d",
+		len(files), total.chunks, total.records, total.fast, 100*float64(total.fast)/float64(max(total.chunks, 1)), len(slow))
+	require.Greater(t, total.fast*10, total.chunks*8, "the fast path should take most chunks of real logs")
+	diffScan(t, corpusDir)
+}
+
+// TestFastDecoderWriterLogs: writer-made logs (every value type, Windows
+// events, many chunks) and their damaged variants decode identically.
+func TestFastDecoderWriterLogs(t *testing.T) {
+	typed := writerLog(t, 6)
+	st := diffChunks(t, "typed", typed)
+	require.Equal(t, st.chunks, st.fast, "writer logs are for the fast path")
+
+	var many []w.Event
+	for i := range 3000 {
+		ev := typedEvent()
+		ev.RecordID = uint64(i + 1)
+		many = append(many, ev)
+	}
+	p := writeLog(t, "many.evtx", many)
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	st = diffChunks(t, "many", b)
+	require.Greater(t, st.chunks, 2)
+	require.Equal(t, st.chunks, st.fast)
+	diffScan(t, p)
+
+	// Damaged variants: garbage over a record, flipped bytes at every
+	// 97th offset of a chunk, truncations.
+	recs := recordOffsets(t, typed)
+	garbage := bytes.Clone(typed)
+	copy(garbage[fileHeaderSize+recs[2][0]:], bytes.Repeat([]byte{0x5a}, recs[2][1]))
+	diffChunks(t, "garbage", garbage)
+	for i := fileHeaderSize + chunkTablesEnd; i < len(typed) && i < fileHeaderSize+ChunkSize; i += 97 {
+		flipped := bytes.Clone(typed)
+		flipped[i] ^= 0xff
+		diffChunks(t, "flipped", flipped)
+	}
+	for _, cut := range []int{recs[3][0] + recs[3][1]/2, recs[5][0] + 10} {
+		diffChunks(t, "truncated", typed[:fileHeaderSize+cut])
+	}
+}
+
+// TestFastDecoderFlippedCRCFixed: bytes flipped inside record values with
+// the chunk checksums recomputed, so the fast path does not hand the chunk
+// over for its bad checksum but must judge the BinXML itself.
+func TestFastDecoderFlippedCRCFixed(t *testing.T) {
+	typed := writerLog(t, 6)
+	recs := recordOffsets(t, typed)
+	end := recs[len(recs)-1][0] + recs[len(recs)-1][1]
+	for i := chunkTablesEnd; i < end; i += 7 {
+		b := bytes.Clone(typed)
+		c := b[fileHeaderSize : fileHeaderSize+ChunkSize]
+		c[i] ^= 0x41
+		fixChunkCRC(c)
+		diffChunks(t, "flipped-fixed", b)
+	}
+}
+
+// fixChunkCRC recomputes a chunk's data and header checksums.
+func fixChunkCRC(c []byte) {
+	h, _, _ := parseChunkHeader(c)
+	putLE32(c[52:], crc32IEEE(c[chunkTablesEnd:h.freeSpaceOffset]))
+	putLE32(c[124:], crc32IEEE(append(bytes.Clone(c[:120]), c[128:chunkTablesEnd]...)))
+}
+
+func BenchmarkDecodeChunk(b *testing.B) {
+	var many []w.Event
+	for range 2000 {
+		many = append(many, typedEvent())
+	}
+	p := writeLog(b, "many.evtx", many)
+	file, err := os.ReadFile(p)
+	require.NoError(b, err)
+	chunk := file[fileHeaderSize : fileHeaderSize+ChunkSize]
+	for _, d := range []struct {
+		name string
+		dec  Decoder
+	}{{"fast", FastDecoder{}}, {"goevtx", GoEvtxDecoder{}}} {
+		b.Run(d.name, func(b *testing.B) {
+			b.SetBytes(ChunkSize)
+			b.ReportAllocs()
+			for b.Loop() {
+				d.dec.Decode(chunk, ChunkLocation{})
+			}
+		})
+	}
+}
+
+func BenchmarkScanFast(b *testing.B) {
+	var events []w.Event
+	for range 20000 {
+		events = append(events, typedEvent())
+	}
+	p := writeLog(b, "bench.evtx", events)
+	info, err := os.Stat(p)
+	require.NoError(b, err)
+	for _, workers := range []int{1, 2} {
+		b.Run(map[int]string{1: "workers=1", 2: "workers=2"}[workers], func(b *testing.B) {
+			b.SetBytes(info.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Scan(context.Background(), []string{p}, Options{Decoder: FastDecoder{}, Workers: workers}, func(*Record) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func putLE32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// FuzzFastDecoder: whatever the bytes of a record area (with the chunk
+// checksums made valid again, so the fast path has to judge the BinXML
+// itself), the fast decoder yields exactly what the reference yields.
+func FuzzFastDecoder(f *testing.F) {
+	// Writer records carry every value type; a real chunk carries
+	// Windows' own templates and nested EventData.
+	seeds := [][]byte{seedChunk(f)}
+	if c := realChunk(); c != nil {
+		seeds = append(seeds, c)
+	}
+	f.Add(uint8(0), uint16(600), []byte{0x41})
+	f.Add(uint8(1), uint16(700), []byte{0xff, 0xff})
+	f.Add(uint8(0), uint16(2000), []byte{0x21, 0x00, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, which uint8, at uint16, patch []byte) {
+		c := bytes.Clone(seeds[int(which)%len(seeds)])
+		off := chunkTablesEnd + int(at)%(ChunkSize-chunkTablesEnd)
+		copy(c[off:], patch)
+		if h, sane, _ := parseChunkHeader(c); sane && h.freeSpaceOffset >= chunkTablesEnd {
+			fixChunkCRC(c)
+		}
+		loc := ChunkLocation{Path: "fuzz.evtx", Index: 0, Offset: fileHeaderSize}
+		want := GoEvtxDecoder{}.Decode(bytes.Clone(c), loc)
+		got := FastDecoder{}.Decode(c, loc)
+		require.Equal(t, want, got)
+	})
+}
+
+func TestDecoderByName(t *testing.T) {
+	tests := []struct {
+		name string
+		want Decoder
+		err  bool
+	}{
+		{"", FastDecoder{}, false},
+		{"fast", FastDecoder{}, false},
+		{"goevtx", GoEvtxDecoder{}, false},
+		{"slow", nil, true},
+	}
+	for _, tt := range tests {
+		d, err := DecoderByName(tt.name)
+		if tt.err {
+			require.Error(t, err, tt.name)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tt.want, d)
+	}
+}
+
+// TestScanDecoderFromEnvironment: without Options.Decoder, Scan takes the
+// decoder SHADOWSCAN_DECODER names, and refuses an unknown name.
+func TestScanDecoderFromEnvironment(t *testing.T) {
+	p := writeLog(t, "env.evtx", []w.Event{typedEvent()})
+	for _, name := range []string{"goevtx", "fast", ""} {
+		t.Setenv(DecoderEnv, name)
+		out := scan(t, Options{}, p)
+		require.Len(t, out.records, 1, name)
+	}
+	t.Setenv(DecoderEnv, "nonsense")
+	_, err := Scan(context.Background(), []string{p}, Options{}, func(*Record) error { return nil })
+	require.ErrorContains(t, err, DecoderEnv)
+}
