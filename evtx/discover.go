@@ -61,6 +61,12 @@ func (d *discoverer) run(paths []string) {
 			continue
 		}
 		if !info.IsDir() {
+			if !info.Mode().IsRegular() {
+				// A named pipe or device would block the open or the read
+				// forever, or never end; evidence is a regular file.
+				d.errs = append(d.errs, fmt.Errorf("%s: not a regular file (%s)", p, info.Mode().Type()))
+				continue
+			}
 			d.file(p, info.Size())
 			continue
 		}
