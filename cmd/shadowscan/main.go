@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -63,6 +64,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	tuneGC()
 	e := &env{
 		stdin:            os.Stdin,
 		stdout:           os.Stdout,
@@ -70,6 +72,21 @@ func main() {
 		stderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+// tuneGC trades a little memory for speed unless the user set GOGC or
+// GOMEMLIMIT: the scanner's live heap is small and flat (tens of MiB
+// whatever the input size), so most of the default collector's work is
+// spent on short-lived per-record garbage. GOGC=400 measured 1.3-1.5x
+// faster scans (see README, Benchmarks); the memory limit keeps a hostile
+// input from turning that headroom into gigabytes.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(512 << 20)
+	}
 }
 
 func run(ctx context.Context, e *env, args []string) int {
