@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/shadowscan/shadowscan/detect"
 	"github.com/shadowscan/shadowscan/evtx"
 	"github.com/shadowscan/shadowscan/mapping"
 	"github.com/shadowscan/shadowscan/report"
@@ -44,6 +46,25 @@ type Collector struct {
 	hosts    map[string]*hostAcc
 	files    map[string]*fileAcc
 	policies []Policy
+	// tracked, when not nil, are the only fields whose presence per source
+	// is recorded (see TrackFields); nil records every field.
+	tracked []string
+}
+
+// TrackFields limits the per-source field inventory to fields: the fields
+// of the rules Report will be given (detect.Analysis Fields), which are the
+// only ones its verdicts ask about. Report's findings are then the same as
+// without it, and Add no longer looks at every field of every document,
+// only at these, and at none once a source has shown them all. Report must
+// not be given rules that use other fields: those would read as absent.
+// Call it before the first Add; RuleFields lists the fields of rules.
+func (c *Collector) TrackFields(fields []string) {
+	c.tracked = []string{}
+	for _, f := range fields {
+		if !slices.Contains(c.tracked, f) {
+			c.tracked = append(c.tracked, f)
+		}
+	}
 }
 
 // NewCollector returns an empty Collector.
@@ -307,27 +328,14 @@ func (c *Collector) Add(d mapping.Doc) {
 				src.categories[strings.ToLower(cat)] = true
 			}
 		}
-		// Field presence, not counts: one map lookup per field keeps this
-		// loop, which runs for every field of every record, cheap.
-		for k, v := range d {
-			if _, seen := src.fields[k]; seen || !present(v) {
-				continue
-			}
-			if len(src.fields) < maxFieldsPerSrc {
-				src.fields[k] = true
-			} else {
-				src.fieldsCut = true
-			}
-		}
+		src.addFields(d, c.tracked)
 	} else {
 		h.sourceCut++
 	}
 
-	// ev is the evidence entry for the few events kept one by one; built
-	// only for them.
-	ev := func() Event {
-		return Event{EventID: eid, Channel: channel, Time: formatTime(ts), Path: path, RecordID: rid}
-	}
+	// ev makes the evidence entry for the few events kept one by one, only
+	// for them (a value, not a closure, so that Add allocates nothing).
+	ev := evidence{eid: eid, channel: channel, ts: ts, path: path, rid: rid}
 	switch lch {
 	case channelSysmon:
 		c.addSysmon(h, d, eid, ev)
@@ -335,7 +343,7 @@ func (c *Collector) Add(d mapping.Doc) {
 		c.addSecurity(h, d, eid, ts, ev, provider)
 	case channelSystem:
 		if eid == 104 && strings.Contains(strings.ToLower(provider), "eventlog") {
-			e := ev()
+			e := ev.event()
 			e.Detail = clearedDetail(d, "log cleared")
 			h.cleared.add(e)
 		}
@@ -343,6 +351,70 @@ func (c *Collector) Add(d mapping.Doc) {
 
 	if path != "" {
 		c.file(path, h.key).add(rid, hasRID, ts)
+	}
+}
+
+// evidence is what an Event of the record being added is made of.
+type evidence struct {
+	eid     int64
+	channel string
+	ts      time.Time
+	path    string
+	rid     uint64
+}
+
+func (e evidence) event() Event {
+	return Event{EventID: e.eid, Channel: e.channel, Time: formatTime(e.ts), Path: e.path, RecordID: e.rid}
+}
+
+// RuleFields returns the fields the compiled queries of rules read, for
+// TrackFields.
+func RuleFields(rules []*detect.Rule) []string {
+	fields := []string{}
+	for _, r := range rules {
+		if r == nil || r.Compiled == nil {
+			continue
+		}
+		for _, f := range r.Compiled.Analysis().Fields {
+			if !slices.Contains(fields, f.Name) {
+				fields = append(fields, f.Name)
+			}
+		}
+	}
+	return fields
+}
+
+// addFields records which fields of d are present: those in tracked, or
+// every field when tracked is nil.
+func (src *sourceAcc) addFields(d mapping.Doc, tracked []string) {
+	if tracked != nil {
+		// src.fields holds only tracked fields: once it holds them all
+		// there is nothing left to learn from any record.
+		if len(src.fields) == len(tracked) {
+			return
+		}
+		for _, k := range tracked {
+			if _, seen := src.fields[k]; !seen && present(d[k]) {
+				src.addField(k)
+			}
+		}
+		return
+	}
+	// Field presence, not counts: one map lookup per field keeps this
+	// loop, which runs for every field of every record, cheap.
+	for k, v := range d {
+		if _, seen := src.fields[k]; seen || !present(v) {
+			continue
+		}
+		src.addField(k)
+	}
+}
+
+func (src *sourceAcc) addField(k string) {
+	if len(src.fields) < maxFieldsPerSrc {
+		src.fields[k] = true
+	} else {
+		src.fieldsCut = true
 	}
 }
 
@@ -395,7 +467,7 @@ func (c *Collector) taskID(name string) int64 {
 	return id
 }
 
-func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf func() Event) {
+func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf evidence) {
 	if docHas(d, "winlog.event_data.OriginalFileName") || (eid == 1 && docHas(d, "process.pe.original_file_name")) {
 		h.sysmonOFN++
 		if eid == 1 {
@@ -404,7 +476,7 @@ func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf func() E
 	}
 	switch eid {
 	case 4: // Sysmon service state changed: State, Version, SchemaVersion
-		ev := evf()
+		ev := evf.event()
 		v := docString(d, "winlog.event_data.Version")
 		ev.Detail = joinNonEmpty(", ",
 			prefixed("state ", docString(d, "winlog.event_data.State")),
@@ -415,7 +487,7 @@ func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf func() E
 		}
 		h.sysmonStates.add(ev)
 	case 16: // Sysmon config state changed: Configuration, ConfigurationFileHash
-		ev := evf()
+		ev := evf.event()
 		ev.Detail = joinNonEmpty(", ",
 			prefixed("configuration ", docString(d, "winlog.event_data.Configuration")),
 			prefixed("hash ", docString(d, "winlog.event_data.ConfigurationFileHash")))
@@ -423,7 +495,7 @@ func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf func() E
 	}
 }
 
-func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Time, evf func() Event, provider string) {
+func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Time, evf evidence, provider string) {
 	objectType := docString(d, "winlog.event_data.ObjectType")
 	out := outcome(d)
 	switch eid {
@@ -442,14 +514,14 @@ func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Ti
 			}
 		}
 	case 4719:
-		h.addPolicyChange(d, ts, evf())
+		h.addPolicyChange(d, ts, evf.event())
 	case 1102:
-		ev := evf()
+		ev := evf.event()
 		ev.Detail = clearedDetail(d, "Security log cleared")
 		h.cleared.add(ev)
 	case 1100, 1104, 1105:
 		if eid == 1100 || strings.Contains(strings.ToLower(provider), "eventlog") {
-			ev := evf()
+			ev := evf.event()
 			ev.Detail = map[int64]string{
 				1100: "event logging service shut down",
 				1104: "Security log full",

@@ -116,3 +116,11 @@ func (s Source) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(out)
 }
+
+// AnythingRead reports whether any of the file was read: a file whose read
+// failed partway through (a zip member with a bad checksum, an I/O error)
+// still counts when chunks or records came out of it, so commands do not
+// call a partly read file "nothing could be read".
+func (s Source) AnythingRead() bool {
+	return s.Error == "" || s.Chunks > 0 || s.RecordsDecoded > 0
+}

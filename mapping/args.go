@@ -43,6 +43,23 @@ func SplitCommandLineWindows(cmd string) []string {
 // safe: every byte it tests for is ASCII, and UTF-8 continuation bytes are
 // never ASCII.
 func readWindowsArg(cmd string) (arg, rest string) {
+	// Most arguments hold no double quote: then backslashes are literal and
+	// the argument is the text up to the next separator, returned without
+	// copying.
+	for i := 0; i < len(cmd); i++ {
+		switch cmd[i] {
+		case ' ', '\t':
+			return cmd[:i], cmd[i+1:]
+		case '"':
+			return readQuotedWindowsArg(cmd)
+		}
+	}
+	return cmd, ""
+}
+
+// readQuotedWindowsArg is readWindowsArg for an argument with a double
+// quote, which it rewrites.
+func readQuotedWindowsArg(cmd string) (arg, rest string) {
 	var b strings.Builder
 	inQuote := false
 	slashes := 0

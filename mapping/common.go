@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"math/bits"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +38,10 @@ var defaultKeywords = [...]struct {
 	{0x80000000000000, "Classic"},
 }
 
+// allDefaultKeywords is the union of the defaultKeywords masks.
+const allDefaultKeywords = 0x1000000000000 | 0x4000000000000 | 0x8000000000000 |
+	keywordAuditFailure | keywordAuditSuccess | 0x40000000000000 | 0x80000000000000
+
 var defaultOpcodes = [...]string{"Info", "Start", "Stop", "DCStart", "DCStop", "Extension", "Reply", "Resume", "Suspend", "Send"}
 
 // Level 0 ("Log Always") is shown as Information by Event Viewer and
@@ -53,10 +59,27 @@ func formatTimestamp(t time.Time) string {
 // mapCommon sets the fields every record gets: winlogbeat's read-time
 // fields (Event.Fields and the record-to-event step that moves outcome and
 // level to event.outcome and log.level) and the evidence location.
-func mapCommon(d Doc, r *evtx.Record) {
-	d["@timestamp"] = formatTimestamp(r.TimeCreated)
+func (m *Mapper) mapCommon(d Doc, r *evtx.Record) {
+	// The record's rendered times and numbers share one allocation.
+	var buf [96]byte
+	b := r.TimeCreated.UTC().AppendFormat(buf[:0], timestampLayout)
+	timestampEnd := len(b)
+	b = strconv.AppendInt(b, int64(r.EventID), 10)
+	eventIDEnd := len(b)
+	b = strconv.AppendUint(b, r.RecordID, 10)
+	recordIDEnd := len(b)
+	// Sysmon's pipeline removes winlog.time_created (mapSysmonTime), so
+	// it is not made for Sysmon records.
+	timeCreated := !r.TimeCreated.IsZero() && r.Provider != sysmonProvider
+	if timeCreated {
+		b = r.TimeCreated.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	rendered := string(b)
+	eventID := rendered[timestampEnd:eventIDEnd]
+
+	d["@timestamp"] = rendered[:timestampEnd]
 	d["ecs.version"] = securityECSVersion
-	d["event.code"] = strconv.Itoa(r.EventID)
+	d["event.code"] = eventID
 	d["event.kind"] = "event"
 	putString(d, "event.provider", r.Provider)
 	putString(d, "host.name", r.Computer)
@@ -80,10 +103,10 @@ func mapCommon(d Doc, r *evtx.Record) {
 
 	putString(d, "winlog.channel", r.Channel)
 	putString(d, "winlog.computer_name", r.Computer)
-	d["winlog.event_id"] = strconv.Itoa(r.EventID)
+	d["winlog.event_id"] = eventID
 	// Both pipelines convert record_id to a string. It is the evidence
 	// anchor, so it is kept even when zero.
-	d["winlog.record_id"] = strconv.FormatUint(r.RecordID, 10)
+	d["winlog.record_id"] = rendered[eventIDEnd:recordIDEnd]
 	putString(d, "winlog.provider_name", r.Provider)
 	putString(d, "winlog.provider_guid", r.ProviderGUID)
 	if task, ok := taskName(r); ok {
@@ -96,13 +119,13 @@ func mapCommon(d Doc, r *evtx.Record) {
 	if r.Version != nil && *r.Version != 0 {
 		d["winlog.version"] = int64(*r.Version)
 	}
-	var names []string
-	for _, k := range defaultKeywords {
-		if keywords&k.mask != 0 {
-			names = append(names, k.name)
+	if known := keywords & allDefaultKeywords; known != 0 {
+		names := make([]string, 0, bits.OnesCount64(known))
+		for _, k := range defaultKeywords {
+			if keywords&k.mask != 0 {
+				names = append(names, k.name)
+			}
 		}
-	}
-	if names != nil {
 		d["winlog.keywords"] = names
 	}
 	putString(d, "winlog.activity_id", r.ActivityID)
@@ -113,12 +136,12 @@ func mapCommon(d Doc, r *evtx.Record) {
 		d["winlog.process.thread.id"] = int64(*r.ThreadID)
 	}
 	putString(d, "winlog.user.identifier", r.UserID)
-	if !r.TimeCreated.IsZero() {
-		d["winlog.time_created"] = r.TimeCreated.UTC().Format(time.RFC3339Nano)
+	if timeCreated {
+		d["winlog.time_created"] = rendered[recordIDEnd:]
 	}
 	for k, v := range r.UserData {
 		if v = removeWindowsLineEndings(v); v != "" {
-			d["winlog.user_data."+k] = v
+			d[cachedKey(m.userKeys, "winlog.user_data.", k)] = v
 		}
 	}
 }
@@ -162,8 +185,13 @@ var sysmonTasks = map[int]string{
 // trimmed) after the pipelines' first step, which drops null, "", "-" and
 // the zero GUID (both sysmon_operational default.yml and
 // system_security_default.yml).
-func eventData(in map[string]string) map[string]string {
-	out := make(map[string]string, len(in))
+func (m *Mapper) eventData(in map[string]string) map[string]string {
+	out := m.data
+	if out == nil {
+		out = make(map[string]string, len(in))
+	} else {
+		clear(out)
+	}
 	for k, v := range in {
 		v = removeWindowsLineEndings(v)
 		if v == "" || v == "-" || v == zeroGUID {
@@ -177,18 +205,34 @@ func eventData(in map[string]string) map[string]string {
 // removeWindowsLineEndings is winlogbeat's sys.RemoveWindowsLineEndings:
 // CRLF becomes LF and trailing LFs go; other trailing space stays.
 func removeWindowsLineEndings(s string) string {
-	if strings.Contains(s, "\r\n") {
+	if strings.IndexByte(s, '\r') >= 0 && strings.Contains(s, "\r\n") {
 		s = strings.ReplaceAll(s, "\r\n", "\n")
 	}
-	return strings.TrimRight(s, "\n")
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // putEventData writes what is left of the event data after the mappers
 // moved fields out of it.
-func putEventData(d Doc, data map[string]string) {
+func (m *Mapper) putEventData(d Doc, data map[string]string) {
 	for k, v := range data {
-		d["winlog.event_data."+k] = v
+		d[cachedKey(m.dataKeys, "winlog.event_data.", k)] = v
 	}
+}
+
+// cachedKey returns prefix+name, from cache when it holds it; a nil cache
+// caches nothing, and a full one keeps what it has.
+func cachedKey(cache map[string]string, prefix, name string) string {
+	if key, ok := cache[name]; ok {
+		return key
+	}
+	key := prefix + name
+	if cache != nil && len(cache) < maxCachedKeys {
+		cache[name] = key
+	}
+	return key
 }
 
 func putString(d Doc, key, value string) {
@@ -229,15 +273,21 @@ func dropBlank(d Doc) {
 				delete(d, k)
 			}
 		case []string:
-			kept := v[:0:0]
-			for _, s := range v {
+			// Copy only a list that holds a blank string: the others stay
+			// as they are, without allocating.
+			first := slices.IndexFunc(v, javaBlank)
+			if first < 0 {
+				continue
+			}
+			kept := slices.Clone(v[:first])
+			for _, s := range v[first+1:] {
 				if !javaBlank(s) {
 					kept = append(kept, s)
 				}
 			}
 			if len(kept) == 0 {
 				delete(d, k)
-			} else if len(kept) != len(v) {
+			} else {
 				d[k] = kept
 			}
 		}

@@ -137,7 +137,7 @@ func describeAccess(d Doc, data map[string]string) {
 	if list, ok := data["AccessList"]; ok {
 		var codes, descriptions []string
 		for _, piece := range javaSplitWhitespace(list) {
-			code := javaTrim(strings.ReplaceAll(piece, "%%", ""))
+			code := javaTrim(removePercents(piece))
 			if code == "" {
 				continue
 			}
@@ -157,7 +157,7 @@ func describeAccess(d Doc, data map[string]string) {
 	if mask, ok := data["AccessMask"]; ok {
 		var masks []string
 		for _, piece := range javaSplitWhitespace(mask) {
-			m := javaTrim(strings.ReplaceAll(piece, "%%", ""))
+			m := javaTrim(removePercents(piece))
 			if m == "" {
 				continue
 			}
@@ -178,6 +178,16 @@ func describeAccess(d Doc, data map[string]string) {
 			d["winlog.event_data.AccessMask"] = masks
 		}
 	}
+}
+
+// removePercents is strings.ReplaceAll(s, "%%", "") without a copy for the
+// usual "%%1537": a leading "%%" and no other is a substring.
+func removePercents(s string) string {
+	rest := strings.TrimPrefix(s, "%%")
+	if !strings.Contains(rest, "%%") {
+		return rest
+	}
+	return strings.ReplaceAll(s, "%%", "")
 }
 
 // mapHandleRequestExtension adds the documented 4656 extension (see the

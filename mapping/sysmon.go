@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,9 +17,10 @@ import (
 func mapSysmonTime(d Doc, r *evtx.Record, data map[string]string) {
 	d["ecs.version"] = sysmonECSVersion
 	if !r.TimeCreated.IsZero() {
-		d["event.created"] = formatTimestamp(r.TimeCreated)
+		// mapCommon set @timestamp from TimeCreated.
+		d["event.created"] = d["@timestamp"]
 	}
-	delete(d, "winlog.time_created")
+	delete(d, "winlog.time_created") // mapCommon leaves it out for Sysmon
 	if utc, ok := data["UtcTime"]; ok {
 		if t, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
 			d["@timestamp"] = formatTimestamp(t)
@@ -142,36 +144,59 @@ func mapSysmonHashes(d Doc, hashes string) {
 	}
 	keys := make([]string, 0, len(pairs))
 	values := make([]string, 0, len(pairs))
-	seen := make(map[string]bool, len(pairs))
+	// Sysmon writes at most four pairs: a linear search finds repeats;
+	// hostile input with many pairs gets a set, so it stays linear.
+	var seen map[string]bool
+	if len(pairs) > 8 {
+		seen = make(map[string]bool, len(pairs))
+	}
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
 		if !ok {
 			return
 		}
-		if seen[k] {
+		if seen != nil && seen[k] || seen == nil && slices.Contains(keys, k) {
 			continue // a repeated algorithm: the first value is kept
 		}
-		seen[k] = true
+		if seen != nil {
+			seen[k] = true
+		}
 		keys = append(keys, k)
 		values = append(values, v)
 	}
 	var related []string
 	for _, i := range javaHashMapOrder(keys) {
-		alg := strings.ToLower(keys[i])
 		v := strings.ToLower(values[i])
 		if strings.Trim(v, "0") == "" {
 			continue
 		}
-		field := "process.hash." + alg
-		if alg == "imphash" {
-			field = "process.pe.imphash"
-		}
-		d[field] = v
+		d[hashField(keys[i])] = v
 		related = append(related, v)
 	}
 	if related != nil {
 		d["related.hash"] = related
 	}
+}
+
+// hashField names the field of one Sysmon hash algorithm: the algorithm
+// lower-cased under process.hash, except IMPHASH; the names Sysmon writes
+// are constants, so only unusual spellings build a string.
+func hashField(alg string) string {
+	switch alg {
+	case "MD5":
+		return "process.hash.md5"
+	case "SHA1":
+		return "process.hash.sha1"
+	case "SHA256":
+		return "process.hash.sha256"
+	case "IMPHASH":
+		return "process.pe.imphash"
+	}
+	alg = strings.ToLower(alg)
+	if alg == "imphash" {
+		return "process.pe.imphash"
+	}
+	return "process.hash." + alg
 }
 
 // moveString is the pipelines' rename of a non-empty event data field.

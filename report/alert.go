@@ -35,7 +35,21 @@ type Alert struct {
 	// a backup reading a whole shadow copy would otherwise bury the
 	// credential stores.
 	CorroborationOmitted int `json:"corroboration_omitted"`
+	// CorroborationStatus says what an empty Corroboration means: one of
+	// the Corroboration* constants. "none_in_window" is evidence (the
+	// host's Security log was read and shows no such access);
+	// "no_security_log" is not (nothing could have shown it).
+	CorroborationStatus string `json:"corroboration_status"`
 }
+
+// Values of Alert.CorroborationStatus.
+const (
+	CorroborationListed        = "listed"          // handle requests are listed
+	CorroborationNoneInWindow  = "none_in_window"  // Security log read, none in the window
+	CorroborationNoSecurityLog = "no_security_log" // no Security record of this host was read
+	CorroborationOff           = "off"             // --corroborate-window 0
+	CorroborationNoTime        = "no_time"         // the event has no time to place a window
+)
 
 // RuleRef identifies the rule that raised an alert.
 type RuleRef struct {

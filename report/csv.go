@@ -27,6 +27,7 @@ import (
 //	corroboration               those requests, "; "-separated, each
 //	                            "TIME PROCESS (pid N) OUTCOME ACCESS on OBJECT [PATH#RECORD_ID]"
 //	corroboration_omitted       requests in the window not listed (the list is capped)
+//	corroboration_status        listed, none_in_window, no_security_log, no_time or off
 //
 // Empty fields and zero pids are written as empty cells.
 func CSVColumns() []string {
@@ -38,6 +39,7 @@ func CSVColumns() []string {
 		"parent_name", "parent_pid", "parent_executable", "parent_command_line",
 		"path", "record_id", "channel", "event_id",
 		"corroboration_count", "corroboration", "corroboration_omitted",
+		"corroboration_status",
 	}
 }
 
@@ -87,6 +89,7 @@ func csvRow(a *Alert) []string {
 		a.Parent.Name, formatPID(a.Parent.PID), a.Parent.Executable, a.Parent.CommandLine,
 		a.Evidence.Path, strconv.FormatUint(a.Evidence.RecordID, 10), a.Evidence.Channel, strconv.Itoa(a.Evidence.EventID),
 		strconv.Itoa(len(a.Corroboration)), strings.Join(corr, "; "), strconv.Itoa(a.CorroborationOmitted),
+		a.CorroborationStatus,
 	}
 }
 

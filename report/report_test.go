@@ -84,6 +84,7 @@ func sampleReport() *Report {
 					Evidence: Evidence{Path: "triage/DC01/Security.evtx", RecordID: 1002, Channel: "Security", EventID: 4656},
 				}},
 				CorroborationOmitted: 3,
+				CorroborationStatus:  CorroborationListed,
 			},
 			{
 				Rule:      seedRule,
@@ -98,7 +99,8 @@ func sampleReport() *Report {
 				},
 				Evidence: Evidence{Path: `triage/WS07/Microsoft-Windows-Sysmon%4Operational.evtx`, RecordID: 88,
 					Channel: "Microsoft-Windows-Sysmon/Operational", EventID: 1},
-				Corroboration: []HandleRequest{},
+				Corroboration:       []HandleRequest{},
+				CorroborationStatus: CorroborationNoSecurityLog,
 			},
 		},
 		Sources: []evtx.Source{

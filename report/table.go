@@ -152,6 +152,12 @@ func alertBlock(a *Alert, i, n int, s Summary) block {
 	}
 	if len(corr) == 0 {
 		switch {
+		case a.CorroborationStatus == CorroborationNoSecurityLog:
+			corr = []string{"not checked: no Security log of this host was read"}
+		case a.CorroborationStatus == CorroborationOff:
+			corr = []string{"not checked"}
+		case a.CorroborationStatus == CorroborationNoTime:
+			corr = []string{"not checked: the event has no time"}
 		case s.CorroborationWindowSeconds > 0:
 			corr = []string{"none on this host within " + formatSeconds(s.CorroborationWindowSeconds) + " after the alert"}
 		default:

@@ -33,10 +33,35 @@ type corroborator struct {
 	kept    int
 	dropped int
 	byHost  map[string][]report.HandleRequest // key: hostKey(host)
+	// security holds the hosts (hostKey) with at least one Security
+	// record read: only for those does an empty list mean "none".
+	security map[string]bool
 }
 
 func newCorroborator(max int) *corroborator {
-	return &corroborator{max: max, byHost: make(map[string][]report.HandleRequest)}
+	return &corroborator{max: max, byHost: make(map[string][]report.HandleRequest), security: make(map[string]bool)}
+}
+
+// sawSecurityLog notes that a Security record of host was read.
+func (c *corroborator) sawSecurityLog(host string) {
+	if k := hostKey(host); k != "" && !c.security[k] {
+		c.security[k] = true
+	}
+}
+
+// hasSecurityLog reports whether a Security record was read for host or a
+// short/qualified variant of its name.
+func (c *corroborator) hasSecurityLog(host string) bool {
+	k := hostKey(host)
+	if k == "" {
+		return false
+	}
+	for other := range c.security {
+		if sameMachine(k, other) {
+			return true
+		}
+	}
+	return false
 }
 
 // offer keeps h when the bound allows it.
@@ -62,6 +87,7 @@ func (c *corroborator) attach(alerts []report.Alert, window time.Duration) {
 	for i := range alerts {
 		a := &alerts[i]
 		if a.Timestamp.IsZero() {
+			a.CorroborationStatus = report.CorroborationNoTime
 			continue
 		}
 		end := a.Timestamp.Add(window)
@@ -81,6 +107,14 @@ func (c *corroborator) attach(alerts []report.Alert, window time.Duration) {
 			found = keepCredentialStoresFirst(found, MaxCorroborationPerAlert)
 		}
 		a.Corroboration = append(a.Corroboration[:0], found...)
+		switch {
+		case len(found) > 0:
+			a.CorroborationStatus = report.CorroborationListed
+		case c.hasSecurityLog(a.Host):
+			a.CorroborationStatus = report.CorroborationNoneInWindow
+		default:
+			a.CorroborationStatus = report.CorroborationNoSecurityLog
+		}
 	}
 }
 
@@ -91,21 +125,25 @@ func (c *corroborator) hostKeysFor(host string) []string {
 	if k == "" {
 		return nil
 	}
-	short, _, _ := strings.Cut(k, ".")
 	var keys []string
 	for other := range c.byHost {
-		otherShort, _, _ := strings.Cut(other, ".")
-		switch {
-		case other == k:
-		case short == otherShort && (short == k || otherShort == other):
-			// one of the two is the bare name of the other
-		default:
-			continue
+		if sameMachine(k, other) {
+			keys = append(keys, other)
 		}
-		keys = append(keys, other)
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// sameMachine reports whether two host keys name the same machine: equal,
+// or one is the bare name of the other ("dc01" and "dc01.corp.example").
+func sameMachine(a, b string) bool {
+	if a == b {
+		return true
+	}
+	shortA, _, _ := strings.Cut(a, ".")
+	shortB, _, _ := strings.Cut(b, ".")
+	return shortA == shortB && (shortA == a || shortB == b)
 }
 
 func hostKey(host string) string {

@@ -50,6 +50,25 @@ func TestCorroboratorWindow(t *testing.T) {
 	require.Empty(t, alerts[1].Corroboration)
 	require.Empty(t, alerts[2].Corroboration)
 	require.Empty(t, alerts[3].Corroboration)
+	require.Equal(t, report.CorroborationListed, alerts[0].CorroborationStatus)
+	require.Equal(t, report.CorroborationNoTime, alerts[3].CorroborationStatus)
+}
+
+// An empty list is evidence only when the host's Security log was read:
+// otherwise the alert says nothing could have shown the access.
+func TestCorroborationStatusSeparatesNoneFromNotCollected(t *testing.T) {
+	t0 := time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)
+	c := newCorroborator(100)
+	c.sawSecurityLog("DC01.corp.example")
+	c.offer(req("DC01.corp.example", t0.Add(time.Hour), 1)) // outside the window
+	alerts := []report.Alert{
+		{Host: "DC01", Timestamp: t0}, // bare name of a host whose Security log was read
+		{Host: "WS02.corp.example", Timestamp: t0},
+	}
+	c.attach(alerts, 15*time.Minute)
+	require.Empty(t, alerts[0].Corroboration)
+	require.Equal(t, report.CorroborationNoneInWindow, alerts[0].CorroborationStatus)
+	require.Equal(t, report.CorroborationNoSecurityLog, alerts[1].CorroborationStatus)
 }
 
 func TestCorroboratorQualifiedNamesDoNotCrossDomains(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shadowscan/shadowscan/audit"
@@ -124,6 +125,9 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	}
 
 	collector := audit.NewCollector()
+	// The audit's verdicts only ask about the rules' fields: tracking just
+	// those keeps the per-record audit cheap (same findings).
+	collector.TrackFields(audit.RuleFields(runnable))
 	// auditpol output found among the inputs is direct evidence of a host's
 	// configured policy (issue 6, item 4).
 	policies, perrs := audit.FindPolicies(paths)
@@ -141,8 +145,13 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	// Mapping and rule matching are pure: they run on the decoding workers
 	// (prepare); the audit, the corroboration candidates and the alerts are
 	// kept in record order by emit.
+	// Each worker borrows a Mapper (it reuses scratch space and key
+	// strings between records, and is not safe for concurrent use).
+	mappers := sync.Pool{New: func() any { return mapping.NewMapper() }}
 	prepare := func(rec *evtx.Record) prepared {
-		p := prepared{doc: mapping.Map(rec)}
+		m := mappers.Get().(*mapping.Mapper)
+		p := prepared{doc: m.Map(rec)}
+		mappers.Put(m)
 		if inTimeRange(rec.TimeCreated, opts.From, opts.To) {
 			p.inRange = true
 			for i, rule := range runnable {
@@ -156,6 +165,9 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	emit := func(rec *evtx.Record, p prepared) error {
 		doc := p.doc
 		collector.AddRecord(rec, doc)
+		if rec.Channel == "Security" {
+			corr.sawSecurityLog(rec.Computer)
+		}
 		if window > 0 && rec.EventID == 4656 {
 			if h, ok := report.NewHandleRequest(doc); ok {
 				corr.offer(h)
@@ -184,6 +196,10 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 
 	if window > 0 {
 		corr.attach(alerts, window)
+	} else {
+		for i := range alerts {
+			alerts[i].CorroborationStatus = report.CorroborationOff
+		}
 	}
 	report.SortAlerts(alerts)
 
@@ -207,7 +223,7 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		if src.ChunksDamaged > 0 || src.RecordsFailed > 0 {
 			s.FilesDamaged++
 		}
-		if src.Error != "" {
+		if !src.AnythingRead() {
 			s.FilesUnread++
 		}
 	}

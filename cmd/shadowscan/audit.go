@@ -127,7 +127,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	records, unread := 0, 0
 	for _, s := range res.Sources {
 		records += s.RecordsDecoded
-		if !sourceRead(s) {
+		if !s.AnythingRead() {
 			unread++
 		}
 	}

@@ -110,20 +110,12 @@ func evidenceStatus(e *env, cmd string, res *evtx.Result, err error) int {
 		return exitNothing
 	}
 	for _, s := range res.Sources {
-		if sourceRead(s) {
+		if s.AnythingRead() {
 			return exitOK
 		}
 	}
 	fmt.Fprintf(e.stderr, "shadowscan %s: none of the %d EVTX files could be read\n", cmd, len(res.Sources))
 	return exitNothing
-}
-
-// sourceRead reports whether anything was read from s. A file whose read
-// failed part way (a zip member with a bad checksum, an I/O error near the
-// end) still counts when chunks or records came out of it: its alerts and
-// records are in the report, so "nothing could be read" would be false.
-func sourceRead(s evtx.Source) bool {
-	return s.Error == "" || s.Chunks > 0 || s.RecordsDecoded > 0
 }
 
 func writeInventoryJSON(e *env, sources []evtx.Source) error {

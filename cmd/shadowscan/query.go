@@ -141,7 +141,7 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 		if res != nil {
 			// res.Errors holds the lines opts.Warn has already printed.
 			for _, src := range res.Sources {
-				if sourceRead(src) {
+				if src.AnythingRead() {
 					read++
 				}
 				if src.RecordsFailed > 0 {

@@ -181,7 +181,7 @@ func scanAndReport(ctx context.Context, e *env, paths []string, rules []*detect.
 // report.
 func nothingRead(res *scan.Result) bool {
 	for _, src := range res.Sources {
-		if sourceRead(src) {
+		if src.AnythingRead() {
 			return false
 		}
 	}

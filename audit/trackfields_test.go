@@ -1,0 +1,120 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shadowscan/shadowscan/detect"
+	"github.com/shadowscan/shadowscan/evtx"
+	"github.com/shadowscan/shadowscan/evtx/evtxwrite"
+	"github.com/shadowscan/shadowscan/mapping"
+)
+
+// trackRules are the rules the TrackFields tests judge with: the embedded
+// defaults and, when present, the seed rule folders.
+func trackRules(t *testing.T) []*detect.Rule {
+	t.Helper()
+	rules, err := detect.DefaultRules()
+	require.NoError(t, err)
+	for _, dir := range []string{"../../shared/seed/rules/current", "../../shared/seed/rules/v8.6"} {
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		more, err := detect.LoadRules(dir)
+		require.NoError(t, err)
+		rules = append(rules, more...)
+	}
+	return rules
+}
+
+// TestRuleFieldsCoverFeasible: Report's verdicts ask Feasible about fields,
+// and TrackFields keeps only RuleFields; every field Feasible asks about
+// must be among them, whatever the answers.
+func TestRuleFieldsCoverFeasible(t *testing.T) {
+	rules := trackRules(t)
+	fields := RuleFields(rules)
+	require.NotEmpty(t, fields)
+	for _, r := range rules {
+		for _, answer := range []func(string) bool{
+			func(string) bool { return true },
+			func(string) bool { return false },
+			func(f string) bool { return len(f)%2 == 0 },
+			func(f string) bool { return len(f)%2 == 1 },
+		} {
+			r.Compiled.Feasible(func(f string) bool {
+				require.True(t, slices.Contains(fields, f), "rule %s asks about %s", r.Name, f)
+				return answer(f)
+			})
+		}
+	}
+}
+
+// TestTrackFieldsSameReport: a Collector told the rules' fields reports
+// exactly what one recording every field reports, on the committed triage
+// fixtures and the shared corpus.
+func TestTrackFieldsSameReport(t *testing.T) {
+	rules := trackRules(t)
+	paths := []string{"../testdata"}
+	if _, err := os.Stat(filepath.Join(corpusDir, "MANIFEST.tsv")); err == nil && !testing.Short() {
+		paths = append(paths, corpusDir)
+	}
+	all, tracked := NewCollector(), NewCollector()
+	tracked.TrackFields(RuleFields(rules))
+	m := mapping.NewMapper()
+	records := 0
+	res, err := evtx.Scan(context.Background(), paths, evtx.Options{}, func(r *evtx.Record) error {
+		d := m.Map(r)
+		all.AddRecord(r, d)
+		tracked.AddRecord(r, d)
+		records++
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, records, 20)
+	want := all.Report(res.Sources, rules)
+	require.NotEmpty(t, want)
+	require.Equal(t, want, tracked.Report(res.Sources, rules))
+}
+
+func TestTrackFieldsDeduplicates(t *testing.T) {
+	c := NewCollector()
+	c.TrackFields([]string{"a", "b", "a"})
+	require.Equal(t, []string{"a", "b"}, c.tracked)
+	c.TrackFields(nil)
+	require.NotNil(t, c.tracked, "TrackFields(nil) tracks nothing, not everything")
+}
+
+// BenchmarkCollectorAddTracked is BenchmarkCollectorAdd as scan runs it:
+// the collector told the default rules' fields.
+func BenchmarkCollectorAddTracked(b *testing.B) {
+	var docs []mapping.Doc
+	for i, e := range []evtxwrite.Event{
+		sysmon1("HOST", 1, evtxwrite.SysmonOriginalFileName), sec4688("HOST", 2, "cmd /c whoami"),
+		sec4656("HOST", 3, false), sec4719("HOST", 4, "%%12800", "{0CCE921D-69AE-11D9-BED3-505054503030}", "%%8449"),
+	} {
+		var buf bytes.Buffer
+		require.NoError(b, evtxwrite.Write(&buf, []evtxwrite.Event{e}, evtxwrite.FirstRecordID(uint64(i+1))))
+		p := filepath.Join(b.TempDir(), "x.evtx")
+		require.NoError(b, os.WriteFile(p, buf.Bytes(), 0o644))
+		_, err := evtx.Scan(context.Background(), []string{p}, evtx.Options{Workers: 1}, func(r *evtx.Record) error {
+			docs = append(docs, mapping.Map(r))
+			return nil
+		})
+		require.NoError(b, err)
+	}
+	rules, err := detect.DefaultRules()
+	require.NoError(b, err)
+	c := NewCollector()
+	c.TrackFields(RuleFields(rules))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Add(docs[i%len(docs)])
+	}
+}
