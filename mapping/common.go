@@ -75,14 +75,17 @@ func (m *Mapper) mapCommon(d Doc, r *evtx.Record) {
 		b = r.TimeCreated.UTC().AppendFormat(b, time.RFC3339Nano)
 	}
 	rendered := string(b)
-	eventID := rendered[timestampEnd:eventIDEnd]
+	// Values stored under two keys are boxed into an interface once.
+	var eventID any = rendered[timestampEnd:eventIDEnd]
+	provider := boxNonEmpty(r.Provider)
+	computer := boxNonEmpty(r.Computer)
 
 	d["@timestamp"] = rendered[:timestampEnd]
 	d["ecs.version"] = securityECSVersion
 	d["event.code"] = eventID
 	d["event.kind"] = "event"
-	putString(d, "event.provider", r.Provider)
-	putString(d, "host.name", r.Computer)
+	putBoxed(d, "event.provider", provider)
+	putBoxed(d, "host.name", computer)
 	d["host.os.type"] = "windows"
 	putString(d, "log.file.path", r.Path)
 
@@ -102,12 +105,12 @@ func (m *Mapper) mapCommon(d Doc, r *evtx.Record) {
 	}
 
 	putString(d, "winlog.channel", r.Channel)
-	putString(d, "winlog.computer_name", r.Computer)
+	putBoxed(d, "winlog.computer_name", computer)
 	d["winlog.event_id"] = eventID
 	// Both pipelines convert record_id to a string. It is the evidence
 	// anchor, so it is kept even when zero.
 	d["winlog.record_id"] = rendered[eventIDEnd:recordIDEnd]
-	putString(d, "winlog.provider_name", r.Provider)
+	putBoxed(d, "winlog.provider_name", provider)
 	putString(d, "winlog.provider_guid", r.ProviderGUID)
 	if task, ok := taskName(r); ok {
 		d["winlog.task"] = task
@@ -233,6 +236,21 @@ func cachedKey(cache map[string]string, prefix, name string) string {
 		cache[name] = key
 	}
 	return key
+}
+
+// boxNonEmpty returns s as an interface value, nil when s is empty.
+func boxNonEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// putBoxed is putString for a value from boxNonEmpty.
+func putBoxed(d Doc, key string, v any) {
+	if v != nil {
+		d[key] = v
+	}
 }
 
 func putString(d Doc, key, value string) {

@@ -1,6 +1,7 @@
 // Package mapping turns decoded event records into ECS documents the way
 // Elastic's ingest does. It owns one question: what would Elastic make of
-// this record? Pure functions, no I/O.
+// this record? No I/O; a document depends only on its record (a Mapper's
+// caches save work, never change the result).
 //
 // # Sources
 //

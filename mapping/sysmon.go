@@ -20,7 +20,7 @@ func mapSysmonTime(d Doc, r *evtx.Record, data map[string]string) {
 		// mapCommon set @timestamp from TimeCreated.
 		d["event.created"] = d["@timestamp"]
 	}
-	delete(d, "winlog.time_created") // mapCommon leaves it out for Sysmon
+	// winlog.time_created: mapCommon does not set it for Sysmon records.
 	if utc, ok := data["UtcTime"]; ok {
 		if t, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
 			d["@timestamp"] = formatTimestamp(t)
