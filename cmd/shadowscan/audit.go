@@ -88,6 +88,9 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "shadowscan audit: warning: %s\n", report.TerminalSafe(err.Error()))
 	}
 	c := audit.NewCollector()
+	// The verdicts only ask about the rules' fields; Report gets the same
+	// rules below.
+	c.TrackFields(audit.RuleFields(rules))
 	policies, perrs := audit.FindPolicies(paths)
 	for _, err := range perrs {
 		warn(err)
@@ -105,8 +108,9 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	}
 	update, finish := newProgress(e, total, *noProgress)
 	opts := evtx.Options{Workers: *workers, Warn: warn, Progress: update}
+	mapper := mapping.NewMapper() // emit runs on one goroutine
 	res, scanErr := evtx.Scan(ctx, paths, opts, func(r *evtx.Record) error {
-		c.AddRecord(r, mapping.Map(r))
+		c.AddRecord(r, mapper.Map(r))
 		return nil
 	})
 	finish()

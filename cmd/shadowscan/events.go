@@ -79,6 +79,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 	out := bufio.NewWriterSize(e.stdout, 64<<10)
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
+	mapper := mapping.NewMapper() // emit runs on one goroutine
 	emit := func(r *evtx.Record) error {
 		if !*ecs {
 			return enc.Encode(eventLine(r))
@@ -88,7 +89,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 				return err
 			}
 		}
-		return enc.Encode(mapping.Map(r).Nested())
+		return enc.Encode(mapper.Map(r).Nested())
 	}
 	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, emit)
 	if ferr := out.Flush(); ferr != nil && err == nil {

@@ -135,8 +135,9 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 			},
 		}
 		opts.Progress = progress
+		mapper := mapping.NewMapper() // emit runs on one goroutine
 		res, err := evtx.Scan(ctx, evtxPaths, opts, func(r *evtx.Record) error {
-			return emitDoc(mapping.Map(r))
+			return emitDoc(mapper.Map(r))
 		})
 		if res != nil {
 			// res.Errors holds the lines opts.Warn has already printed.
