@@ -139,7 +139,8 @@ func isPlainFieldName(name string) bool {
 		}
 		for i := 1; i < len(part); i++ {
 			c := part[i]
-			if !(isIdentStart(c) || isDigit(c)) {
+			// '@' may only start a part (the lexer's rule), as in @timestamp.
+			if c == '@' || !(isIdentStart(c) || isDigit(c)) {
 				return false
 			}
 		}
