@@ -255,9 +255,13 @@ func sizeMatches(typ byte, b []byte) bool {
 	case valGUID, valSysTime:
 		return n == 16
 	case valSID:
-		return n >= 8 && n == 8+4*int(b[1])
+		// The reference refuses a SID without sub-authorities ("Not
+		// initialized slice"), so such a value goes to it.
+		return n >= 8 && b[1] > 0 && n == 8+4*int(b[1])
 	case valString:
 		return n%2 == 0
+	case valAnsi:
+		return n > 0 // the reference refuses an empty ANSI string the same way
 	}
 	if typ&valArray != 0 {
 		switch {
