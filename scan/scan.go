@@ -53,6 +53,10 @@ type Options struct {
 	MaxCorroborationCandidates int
 	// Decoder decodes the chunks; nil: evtx's default (see evtx.Options).
 	Decoder evtx.Decoder
+	// AuditOnly reads, maps and audits but matches no rule: no alert, no
+	// corroboration (the audit command). The rules still decide the
+	// audit's verdicts.
+	AuditOnly bool
 }
 
 // prepared is what the decoding workers work out for one record: its
@@ -72,6 +76,8 @@ type Result struct {
 	Sources []evtx.Source
 	Audit   []audit.Host
 	Summary report.Summary
+	// Policies counts the auditpol files found among the inputs.
+	Policies int
 }
 
 // Report returns the result in the shape the report writers take.
@@ -106,6 +112,9 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	window := opts.CorroborationWindow
 	if window == 0 {
 		window = DefaultCorroborationWindow
+	}
+	if opts.AuditOnly {
+		window = -1
 	}
 	maxCand := opts.MaxCorroborationCandidates
 	if maxCand <= 0 {
@@ -152,7 +161,7 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		m := mappers.Get().(*mapping.Mapper)
 		p := prepared{doc: m.Map(rec)}
 		mappers.Put(m)
-		if inTimeRange(rec.TimeCreated, opts.From, opts.To) {
+		if !opts.AuditOnly && inTimeRange(rec.TimeCreated, opts.From, opts.To) {
 			p.inRange = true
 			for i, rule := range runnable {
 				if rule.Compiled.Match(p.doc) {
@@ -204,9 +213,10 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	report.SortAlerts(alerts)
 
 	out := &Result{
-		Alerts:  alerts,
-		Sources: res.Sources,
-		Audit:   collector.Report(res.Sources, runnable),
+		Alerts:   alerts,
+		Sources:  res.Sources,
+		Audit:    collector.Report(res.Sources, runnable),
+		Policies: len(policies),
 	}
 	if out.Alerts == nil {
 		out.Alerts = []report.Alert{}

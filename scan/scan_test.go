@@ -205,6 +205,21 @@ func TestRunCorroborationOff(t *testing.T) {
 	require.Zero(t, res.Summary.CorroborationCandidates)
 }
 
+// AuditOnly (the audit command) gives the same audit as a full scan and
+// no alerts.
+func TestRunAuditOnly(t *testing.T) {
+	dir := writeTriage(t)
+	full, err := Run(context.Background(), []string{dir}, seedRules(t), Options{})
+	require.NoError(t, err)
+	require.NotEmpty(t, full.Alerts)
+	only, err := Run(context.Background(), []string{dir}, seedRules(t), Options{AuditOnly: true})
+	require.NoError(t, err)
+	require.Empty(t, only.Alerts)
+	require.Zero(t, only.Summary.CorroborationCandidates)
+	require.Equal(t, full.Audit, only.Audit)
+	require.Equal(t, full.Sources, only.Sources)
+}
+
 func TestRunDeterministic(t *testing.T) {
 	dir := writeTriage(t)
 	rules := seedRules(t)

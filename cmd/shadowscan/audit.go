@@ -7,8 +7,8 @@ import (
 
 	"github.com/shadowscan/shadowscan/audit"
 	"github.com/shadowscan/shadowscan/evtx"
-	"github.com/shadowscan/shadowscan/mapping"
 	"github.com/shadowscan/shadowscan/report"
+	"github.com/shadowscan/shadowscan/scan"
 )
 
 const auditAbout = `Per host (System/Computer; name variants such as DC01 and DC01.corp.local
@@ -87,61 +87,44 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	warn := func(err error) {
 		fmt.Fprintf(e.stderr, "shadowscan audit: warning: %s\n", report.TerminalSafe(err.Error()))
 	}
-	c := audit.NewCollector()
-	// The verdicts only ask about the rules' fields; Report gets the same
-	// rules below.
-	c.TrackFields(audit.RuleFields(rules))
-	policies, perrs := audit.FindPolicies(paths)
-	for _, err := range perrs {
-		warn(err)
-	}
-	for _, p := range policies {
-		c.AddPolicy(p)
-	}
-
 	var total int64
 	if !*noProgress && e.stderrIsTerminal {
-		inputs, _ := evtx.Discover(paths) // problems are reported once, by Scan
+		inputs, _ := evtx.Discover(paths) // problems are reported once, by the scan
 		for _, in := range inputs {
 			total += in.Size
 		}
 	}
 	update, finish := newProgress(e, total, *noProgress)
-	opts := evtx.Options{Workers: *workers, Warn: warn, Progress: update}
-	mapper := mapping.NewMapper() // emit runs on one goroutine
-	res, scanErr := evtx.Scan(ctx, paths, opts, func(r *evtx.Record) error {
-		c.AddRecord(r, mapper.Map(r))
-		return nil
+	// The same read -> map -> audit pipeline as scan, without matching.
+	res, scanErr := scan.Run(ctx, paths, rules, scan.Options{
+		Workers: *workers, Progress: update, Warn: warn, AuditOnly: true,
 	})
 	finish()
 	if res == nil {
-		res = &evtx.Result{}
+		res = &scan.Result{}
 	}
-	partial := scanErr != nil
+	partial := scanErr != nil || res.Summary.Partial
 	if partial {
+		why := "interrupted"
+		if scanErr != nil {
+			why = scanErr.Error()
+		}
 		fmt.Fprintf(e.stderr, "shadowscan audit: %s: the audit covers only what was read before it stopped\n",
-			report.TerminalSafe(scanErr.Error()))
+			report.TerminalSafe(why))
 	}
 
-	hosts := c.Report(res.Sources, rules)
-	if err := write(e.stdout, hosts); err != nil {
+	if err := write(e.stdout, res.Audit); err != nil {
 		fmt.Fprintf(e.stderr, "shadowscan audit: %s\n", report.TerminalSafe(err.Error()))
 		return exitNothing
 	}
-	records, unread := 0, 0
-	for _, s := range res.Sources {
-		records += s.RecordsDecoded
-		if !s.AnythingRead() {
-			unread++
-		}
-	}
+	sum := res.Summary
 	if *format == "table" {
 		fmt.Fprintf(e.stdout, "\nread %d EVTX files (%d records, %d unreadable), skipped %d other files\n",
-			len(res.Sources), records, unread, res.Skipped)
+			sum.Files, sum.RecordsDecoded, sum.FilesUnread, sum.Skipped)
 		fmt.Fprintf(e.stdout, "%d auditpol files, %d rules, %d hosts%s\n",
-			len(policies), len(rules), len(hosts), map[bool]string{true: " (PARTIAL: the read was cut short)"}[partial])
+			res.Policies, len(rules), len(res.Audit), map[bool]string{true: " (PARTIAL: the read was cut short)"}[partial])
 	}
-	if len(res.Sources) == unread && len(policies) == 0 {
+	if sum.Files == sum.FilesUnread && res.Policies == 0 {
 		fmt.Fprintln(e.stderr, "shadowscan audit: nothing could be read: no readable EVTX file or auditpol output under the given paths")
 		return exitNothing
 	}
