@@ -53,11 +53,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return status
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(e.stderr, "shadowscan audit: "+format+"\n", a...)
-		fmt.Fprintln(e.stderr, "Run 'shadowscan audit --help' for usage.")
-		return exitUsage
-	}
+	usageErr := func(format string, a ...any) int { return usageError(e, "audit", format, a...) }
 	var write func(io.Writer, []audit.Host) error
 	switch *format {
 	case "table":

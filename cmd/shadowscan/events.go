@@ -52,17 +52,13 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if *format != "jsonl" {
-		fmt.Fprintf(e.stderr, "shadowscan events: unknown --format %q (want jsonl)\n", *format)
-		return exitUsage
+		return usageError(e, "events", "unknown --format %q (want jsonl)", *format)
 	}
 	if len(paths) == 0 {
-		fmt.Fprintln(e.stderr, "shadowscan events: no PATH given")
-		fs.Usage()
-		return exitUsage
+		return usageError(e, "events", "no PATH given")
 	}
 	if *workers < 0 {
-		fmt.Fprintln(e.stderr, "shadowscan events: --workers must be 0 or more")
-		return exitUsage
+		return usageError(e, "events", "--workers must be 0 or more")
 	}
 	var action []byte
 	if *bulk != "" {

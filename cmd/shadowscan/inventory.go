@@ -45,17 +45,13 @@ func runInventory(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if *format != "table" && *format != "json" {
-		fmt.Fprintf(e.stderr, "shadowscan inventory: unknown --format %q (want table or json)\n", *format)
-		return exitUsage
+		return usageError(e, "inventory", "unknown --format %q (want table or json)", *format)
 	}
 	if len(paths) == 0 {
-		fmt.Fprintln(e.stderr, "shadowscan inventory: no PATH given")
-		fs.Usage()
-		return exitUsage
+		return usageError(e, "inventory", "no PATH given")
 	}
 	if *workers < 0 {
-		fmt.Fprintln(e.stderr, "shadowscan inventory: --workers must be 0 or more")
-		return exitUsage
+		return usageError(e, "inventory", "--workers must be 0 or more")
 	}
 	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, func(*evtx.Record) error { return nil })
 	if res != nil {

@@ -150,6 +150,14 @@ func parseFlags(fs *flag.FlagSet, e *env, args []string) ([]string, int, bool) {
 	return positional, exitOK, true
 }
 
+// usageError prints a one-line usage error for command cmd and a pointer to
+// its --help, and returns the usage exit status.
+func usageError(e *env, cmd, format string, a ...any) int {
+	fmt.Fprintf(e.stderr, "shadowscan "+cmd+": "+format+"\n", a...)
+	fmt.Fprintf(e.stderr, "Run 'shadowscan %s --help' for usage.\n", cmd)
+	return exitUsage
+}
+
 // newFlagSet returns a FlagSet whose -h output names the command and its
 // arguments.
 func newFlagSet(e *env, name, args, about string) *flag.FlagSet {

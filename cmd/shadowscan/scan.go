@@ -66,11 +66,7 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	if !ok {
 		return status
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(e.stderr, "shadowscan scan: "+format+"\n", a...)
-		fmt.Fprintln(e.stderr, "Run 'shadowscan scan --help' for usage.")
-		return exitUsage
-	}
+	usageErr := func(format string, a ...any) int { return usageError(e, "scan", format, a...) }
 	var err error
 	if f.format, err = report.ParseFormat(*format); err != nil {
 		return usageErr("--format: %v", err)
@@ -97,7 +93,7 @@ func runScan(ctx context.Context, e *env, args []string) int {
 		return usageErr("no PATH given")
 	}
 	if p, ok := outputIsInput(f.output, paths); ok {
-		return usageErr(fmt.Sprintf("-o %s is an input or an event log: refusing to replace evidence with the report", p))
+		return usageErr("-o %s is an input or an event log: refusing to replace evidence with the report", p)
 	}
 	rules, err := loadRuleSet(e, "scan", f.rules, !f.rulesOnly)
 	if err != nil {
