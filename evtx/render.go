@@ -333,11 +333,19 @@ func scalar(t uint8, b []byte) (string, error) {
 	return fmt.Sprintf("%X", b), nil
 }
 
-// filetime converts a Windows FILETIME (100 ns ticks since 1601) to UTC.
+// filetime converts a Windows FILETIME (100 ns ticks since 1601) to UTC
+// exactly as golang-evtx's FileTime.Convert does (signed ticks, seconds
+// through float64, the rest in integers), so that both decoders render the
+// same instant even for values out of any sane range, where integer
+// arithmetic and golang-evtx's overflow differ. For real timestamps the
+// two give the same instant.
 func filetime(ticks uint64) time.Time {
-	const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in ticks
-	t := int64(ticks) - epochDiff
-	return time.Unix(t/1e7, (t%1e7)*100).UTC()
+	const perSecond = 10000000
+	const epochSeconds = 11644473600 // 1601-01-01 to 1970-01-01
+	n := int64(ticks)
+	sec := int64(float64(n)/float64(perSecond) - float64(epochSeconds))
+	nsec := ((n - epochSeconds*perSecond) - sec*perSecond) * 100
+	return time.Unix(sec, nsec).UTC()
 }
 
 // normaliseHex turns golang-evtx's zero-padded "0x0000abcd" into Event
