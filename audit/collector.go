@@ -254,6 +254,12 @@ func (c *Collector) host(computer string) *hostAcc {
 // record should prefer it to Add.
 func (c *Collector) AddRecord(r *evtx.Record, d mapping.Doc) {
 	c.Add(d)
+	c.fileHeader(r)
+}
+
+// fileHeader notes whether r's header number differs from its
+// EventRecordID.
+func (c *Collector) fileHeader(r *evtx.Record) {
 	if r == nil || r.Path == "" {
 		return
 	}
@@ -269,10 +275,194 @@ func (c *Collector) AddRecord(r *evtx.Record, d mapping.Doc) {
 
 // Add takes one mapped record into account.
 func (c *Collector) Add(d mapping.Doc) {
-	computer := docString(d, "winlog.computer_name")
-	if computer == "" {
-		computer = docString(d, "host.name")
+	c.add(c.eventFromDoc(d), d)
+}
+
+// event is what the collector counts every record by: read from its
+// document (eventFromDoc), or worked out from the record without one
+// (eventFromRecord, for the records NeedsDocument lets through).
+type event struct {
+	computer, channel, provider, path string
+	eid                               int64
+	rid                               uint64
+	hasRID                            bool
+	ts                                time.Time
+	categories                        []string
+	objectType                        string
+	outcome                           string
+	task                              int64 // subcategory message id of winlog.task, 0 if none
+	commandLine                       bool  // the event data or process.command_line holds a command line
+	originalFileName                  bool  // winlog.event_data.OriginalFileName is set
+	peOriginalFileName                bool  // process.pe.original_file_name is set
+}
+
+func (c *Collector) eventFromDoc(d mapping.Doc) event {
+	ev := event{
+		computer:           docString(d, "winlog.computer_name"),
+		channel:            docString(d, "winlog.channel"),
+		provider:           docString(d, "winlog.provider_name"),
+		path:               docString(d, "log.file.path"),
+		ts:                 report.DocTime(d),
+		categories:         docStrings(d, "event.category"),
+		objectType:         docString(d, "winlog.event_data.ObjectType"),
+		outcome:            outcome(d),
+		commandLine:        docHas(d, "winlog.event_data.CommandLine") || docHas(d, "process.command_line"),
+		originalFileName:   docHas(d, "winlog.event_data.OriginalFileName"),
+		peOriginalFileName: docHas(d, "process.pe.original_file_name"),
 	}
+	if ev.computer == "" {
+		ev.computer = docString(d, "host.name")
+	}
+	if ev.provider == "" {
+		ev.provider = docString(d, "event.provider")
+	}
+	ev.eid, _ = docInt(d, "winlog.event_id")
+	if ev.eid == 0 {
+		ev.eid, _ = docInt(d, "event.code")
+	}
+	ev.rid, ev.hasRID = docUint(d, "winlog.record_id")
+	// winlog.task is the subcategory's name as the mapping renders it
+	// ("File System"), or its number from other sources.
+	if name, ok := d["winlog.task"].(string); ok {
+		ev.task = c.taskID(name)
+	} else {
+		ev.task, _ = docInt(d, "winlog.task")
+	}
+	return ev
+}
+
+// eventFromRecord is eventFromDoc(mapping.Map(r)) without the document,
+// for a record NeedsDocument does not hold back: the mapping's own answers
+// (mapping.Kept, Timestamp, Outcome, ...) stand for the fields of the
+// document. The differential tests hold the two to the same events.
+func (c *Collector) eventFromRecord(r *evtx.Record) event {
+	ev := event{
+		computer:   mapping.Kept(r, r.Computer),
+		channel:    mapping.Kept(r, r.Channel),
+		provider:   mapping.Kept(r, r.Provider),
+		path:       mapping.Kept(r, r.Path),
+		eid:        int64(r.EventID),
+		rid:        r.RecordID,
+		hasRID:     true,
+		ts:         mapping.Timestamp(r),
+		categories: mapping.EventCategories(r),
+		outcome:    mapping.Outcome(r),
+	}
+	ev.objectType, _ = mapping.EventDataString(r, "ObjectType")
+	ofn, _ := mapping.EventDataString(r, "OriginalFileName")
+	ev.originalFileName = ofn != ""
+	pe, _ := mapping.FieldValues(r, "process.pe.original_file_name")
+	ev.peOriginalFileName = len(pe) > 0 && pe[0] != ""
+	// A 4688's process.command_line is its event data CommandLine, so
+	// only a Sysmon process start needs the second look.
+	cmd, _ := mapping.EventDataString(r, "CommandLine")
+	pcl, _ := mapping.FieldValues(r, "process.command_line")
+	ev.commandLine = cmd != "" || len(pcl) > 0 && pcl[0] != ""
+	if name, ok := mapping.TaskName(r); ok {
+		ev.task = c.taskID(name)
+	}
+	return ev
+}
+
+// NeedsDocument reports whether the audit must see r's mapped document
+// rather than the record alone: the policy events it lists one by one
+// (4719, 1102, Sysmon 4 and 16, ...), and records whose command line,
+// object type or OriginalFileName only the mapping can tell. AddLazy asks for the document then, and also when
+// a record may show a rule field its source has not shown yet.
+func NeedsDocument(r *evtx.Record) bool {
+	if r == nil {
+		return true
+	}
+	eid := r.EventID
+	switch channelOf(mapping.Kept(r, r.Channel), mapping.Kept(r, r.Provider)) {
+	case channelSysmon:
+		if eid == 4 || eid == 16 {
+			return true
+		}
+		_, knownData := mapping.EventDataString(r, "OriginalFileName")
+		_, knownPE := mapping.FieldValues(r, "process.pe.original_file_name")
+		return !knownData || eid == 1 && !knownPE
+	case channelSecurity:
+		switch eid {
+		case 4719, 1102, 1100, 1104, 1105:
+			return true
+		}
+		_, knownCmd := mapping.EventDataString(r, "CommandLine")
+		_, knownType := mapping.EventDataString(r, "ObjectType")
+		return !knownCmd || !knownType
+	case channelSystem:
+		return eid == 104
+	}
+	return false
+}
+
+// channelOf returns the lower-case channel the collector files a record
+// under: Sysmon events whose channel is missing go under Sysmon's.
+func channelOf(channel, provider string) string {
+	lch := strings.ToLower(channel)
+	if lch == "" && strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
+		return channelSysmon
+	}
+	return lch
+}
+
+// AddLazy takes r into account as AddRecord(r, mapping.Map(r)) would,
+// calling mapDoc for the document only when the audit needs it (see
+// NeedsDocument): the scan maps just the records something needs, and
+// most records need nothing but their origin and kind.
+func (c *Collector) AddLazy(r *evtx.Record, mapDoc func() mapping.Doc) {
+	if c.tracked == nil || NeedsDocument(r) {
+		c.AddRecord(r, mapDoc())
+		return
+	}
+	ev := c.eventFromRecord(r)
+	// A rule field the record's source has not shown yet is learnt from
+	// the document, when the record's kind can have it at all.
+	if h := c.hosts[hostKey(ev.computer)]; h != nil {
+		channel, _ := c.channelNames(ev)
+		if src := h.sources[sourceKey{channel, ev.eid}]; src != nil && len(src.fields) == len(c.tracked) {
+			c.addRecordEvent(r, ev)
+			return
+		} else if src != nil {
+			for _, k := range c.tracked {
+				if _, seen := src.fields[k]; !seen && mapping.MayHave(r, k) {
+					c.AddRecord(r, mapDoc())
+					return
+				}
+			}
+			c.addRecordEvent(r, ev)
+			return
+		}
+	}
+	for _, k := range c.tracked {
+		if mapping.MayHave(r, k) {
+			c.AddRecord(r, mapDoc())
+			return
+		}
+	}
+	c.addRecordEvent(r, ev)
+}
+
+// addRecordEvent is AddRecord for an event made without a document.
+func (c *Collector) addRecordEvent(r *evtx.Record, ev event) {
+	c.add(ev, nil)
+	c.fileHeader(r)
+}
+
+// channelNames returns the lower-case channel key and the channel name as
+// written, with eventless Sysmon records filed under Sysmon's channel.
+func (c *Collector) channelNames(ev event) (lch, channel string) {
+	lch, channel = c.lower(ev.channel), ev.channel
+	if lch == "" && strings.EqualFold(ev.provider, "Microsoft-Windows-Sysmon") {
+		lch, channel = channelSysmon, "Microsoft-Windows-Sysmon/Operational"
+	}
+	return lch, channel
+}
+
+// add takes one event into account; d is its document, nil when
+// NeedsDocument let the record through without one.
+func (c *Collector) add(ev event, d mapping.Doc) {
+	computer := ev.computer
 	h := c.host(computer)
 	if _, ok := h.names[computer]; ok || len(h.names) < maxNames {
 		h.names[computer]++
@@ -281,22 +471,8 @@ func (c *Collector) Add(d mapping.Doc) {
 	}
 	h.records++
 
-	channel := docString(d, "winlog.channel")
-	lch := c.lower(channel)
-	provider := docString(d, "winlog.provider_name")
-	if provider == "" {
-		provider = docString(d, "event.provider")
-	}
-	if lch == "" && strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
-		lch, channel = channelSysmon, "Microsoft-Windows-Sysmon/Operational"
-	}
-	eid, _ := docInt(d, "winlog.event_id")
-	if eid == 0 {
-		eid, _ = docInt(d, "event.code")
-	}
-	rid, hasRID := docUint(d, "winlog.record_id")
-	ts := report.DocTime(d)
-	path := docString(d, "log.file.path")
+	lch, channel := c.channelNames(ev)
+	eid, rid, hasRID, ts, path := ev.eid, ev.rid, ev.hasRID, ev.ts, ev.path
 	widen(&h.first, &h.last, ts)
 	if len(h.files) < maxHostFiles || h.files[path] {
 		h.files[path] = true
@@ -323,27 +499,29 @@ func (c *Collector) Add(d mapping.Doc) {
 		src.records++
 		widen(&src.first, &src.last, ts)
 		src.files.add(path, rid, hasRID)
-		for _, cat := range docStrings(d, "event.category") {
+		for _, cat := range ev.categories {
 			if len(src.categories) < maxCategories {
 				src.categories[strings.ToLower(cat)] = true
 			}
 		}
-		src.addFields(d, c.tracked)
+		if d != nil {
+			src.addFields(d, c.tracked)
+		}
 	} else {
 		h.sourceCut++
 	}
 
 	// ev makes the evidence entry for the few events kept one by one, only
 	// for them (a value, not a closure, so that Add allocates nothing).
-	ev := evidence{eid: eid, channel: channel, ts: ts, path: path, rid: rid}
+	evd := evidence{eid: eid, channel: channel, ts: ts, path: path, rid: rid}
 	switch lch {
 	case channelSysmon:
-		c.addSysmon(h, d, eid, ev)
+		c.addSysmon(h, d, ev, evd)
 	case channelSecurity:
-		c.addSecurity(h, d, eid, ts, ev, provider)
+		c.addSecurity(h, d, ev, evd)
 	case channelSystem:
-		if eid == 104 && strings.Contains(strings.ToLower(provider), "eventlog") {
-			e := ev.event()
+		if eid == 104 && strings.Contains(strings.ToLower(ev.provider), "eventlog") {
+			e := evd.event()
 			e.Detail = clearedDetail(d, "log cleared")
 			h.cleared.add(e)
 		}
@@ -467,8 +645,9 @@ func (c *Collector) taskID(name string) int64 {
 	return id
 }
 
-func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf evidence) {
-	if docHas(d, "winlog.event_data.OriginalFileName") || (eid == 1 && docHas(d, "process.pe.original_file_name")) {
+func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, e event, evf evidence) {
+	eid := e.eid
+	if e.originalFileName || (eid == 1 && e.peOriginalFileName) {
 		h.sysmonOFN++
 		if eid == 1 {
 			h.sysmon1OFN++
@@ -495,12 +674,13 @@ func (c *Collector) addSysmon(h *hostAcc, d mapping.Doc, eid int64, evf evidence
 	}
 }
 
-func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Time, evf evidence, provider string) {
-	objectType := docString(d, "winlog.event_data.ObjectType")
-	out := outcome(d)
+func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, e event, evf evidence) {
+	eid, ts, provider := e.eid, e.ts, e.provider
+	objectType := e.objectType
+	out := e.outcome
 	switch eid {
 	case 4688:
-		if docHas(d, "winlog.event_data.CommandLine") || docHas(d, "process.command_line") {
+		if e.commandLine {
 			h.cmdline4688++
 		}
 	case 4656:
@@ -530,15 +710,7 @@ func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, eid int64, ts time.Ti
 			h.logService.add(ev)
 		}
 	}
-	// winlog.task is the subcategory's name as the mapping renders it
-	// ("File System"), or its number from other sources.
-	var task int64
-	if name, ok := d["winlog.task"].(string); ok {
-		task = c.taskID(name)
-	} else {
-		task, _ = docInt(d, "winlog.task")
-	}
-	sub, ok := subcategoryOfEvent(eid, task, objectType)
+	sub, ok := subcategoryOfEvent(eid, e.task, objectType)
 	if !ok {
 		return
 	}

@@ -118,3 +118,60 @@ func BenchmarkCollectorAddTracked(b *testing.B) {
 		c.Add(docs[i%len(docs)])
 	}
 }
+
+// lazyPaths are the inputs of the AddLazy differential tests: the
+// committed fixtures, the shared corpus when present (its Sysmon 4/16,
+// 4719, 1102 and damaged logs) and the benchmark logs when built.
+func lazyPaths(t *testing.T) []string {
+	paths := []string{"../testdata"}
+	if _, err := os.Stat(filepath.Join(corpusDir, "MANIFEST.tsv")); err == nil && !testing.Short() {
+		paths = append(paths, corpusDir)
+	} else {
+		t.Logf("shared corpus %s absent or -short: compared on ../testdata only", corpusDir)
+	}
+	return paths
+}
+
+// TestEventFromRecordSameAsDoc: for every record AddLazy takes without a
+// document, the event it works out from the record is the event the
+// document gives.
+func TestEventFromRecordSameAsDoc(t *testing.T) {
+	c := NewCollector()
+	light, heavy := 0, 0
+	_, err := evtx.Scan(context.Background(), lazyPaths(t), evtx.Options{}, func(r *evtx.Record) error {
+		if NeedsDocument(r) {
+			heavy++
+			return nil
+		}
+		light++
+		require.Equal(t, c.eventFromDoc(mapping.Map(r)), c.eventFromRecord(r), "%s record %d", r.Path, r.RecordID)
+		return nil
+	})
+	require.NoError(t, err)
+	t.Logf("%d records compared, %d need their document", light, heavy)
+	require.Greater(t, light, 20)
+	require.Greater(t, heavy, 0)
+}
+
+// TestAddLazySameReport: a Collector fed with AddLazy, which maps only the
+// records it needs, reports exactly what one fed every mapped document
+// reports, and maps fewer records.
+func TestAddLazySameReport(t *testing.T) {
+	rules := trackRules(t)
+	full, lazy := NewCollector(), NewCollector()
+	full.TrackFields(RuleFields(rules))
+	lazy.TrackFields(RuleFields(rules))
+	records, mapped := 0, 0
+	res, err := evtx.Scan(context.Background(), lazyPaths(t), evtx.Options{}, func(r *evtx.Record) error {
+		full.AddRecord(r, mapping.Map(r))
+		lazy.AddLazy(r, func() mapping.Doc { mapped++; return mapping.Map(r) })
+		records++
+		return nil
+	})
+	require.NoError(t, err)
+	want := full.Report(res.Sources, rules)
+	require.NotEmpty(t, want)
+	require.Equal(t, want, lazy.Report(res.Sources, rules))
+	t.Logf("%d records, %d mapped", records, mapped)
+	require.Less(t, mapped, records, "AddLazy mapped every record")
+}

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // FieldUse is one field a query reads.
@@ -31,6 +32,71 @@ type LiteralGroup struct {
 // contains, for each group, one of its strings (case-insensitively) in the
 // value of one of the group's fields.
 type LiteralSet []LiteralGroup
+
+// Admits reports whether an event could satisfy every group of s, given
+// what values returns for a field: its values, or known false when they
+// cannot be told without the mapped document. A group whose fields are
+// all known and none of whose values contains one of its strings rules
+// the event out. Containment is tested with Unicode simple folding (the
+// matcher's ":" and "~") and also after strings.ToLower (the "~" string
+// functions), so that Admits is never stricter than the query.
+func (s LiteralSet) Admits(values func(field string) (vals []string, known bool)) bool {
+groups:
+	for _, g := range s {
+		var have [][]string
+		for _, f := range g.Fields {
+			vals, known := values(f)
+			if !known {
+				continue groups
+			}
+			have = append(have, vals)
+		}
+		for _, vals := range have {
+			for _, v := range vals {
+				for _, lit := range g.AnyOf {
+					if containsFold(v, lit) {
+						continue groups
+					}
+				}
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// containsFold reports whether s contains sub ignoring case, under either
+// folding the matcher uses.
+func containsFold(s, sub string) bool {
+	if sub == "" {
+		return true
+	}
+	for i := 0; i < len(s); {
+		if hasPrefixFold(s[i:], sub) {
+			return true
+		}
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	if isASCII(s) && isASCII(sub) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	for _, pr := range prefix {
+		if s == "" {
+			return false
+		}
+		r, w := utf8.DecodeRuneInString(s)
+		if !foldEq(r, pr) {
+			return false
+		}
+		s = s[w:]
+	}
+	return true
+}
 
 // Analysis is what later stages need to know about a query.
 type Analysis struct {
@@ -87,6 +153,18 @@ func (q *Query) fieldUses() []FieldUse {
 		return true
 	})
 	return out
+}
+
+// CouldMatch reports whether the query could match a document in which
+// the fields for which mayHave is false are absent and the others are
+// present with any value, or absent: false is a proof that no such
+// document matches, so a caller may skip building documents the query
+// cannot match (the scan, for records whose kind lacks a field a rule
+// needs). It is the abstract evaluation Feasible uses, where every
+// operation on an unknown value is unknown unless its other operand
+// decides (false and x, true or x), which covers a missing field too.
+func (q *Query) CouldMatch(mayHave func(field string) bool) bool {
+	return q.eval(abstractEnv{has: mayHave}) != triFalse
 }
 
 // Feasible reports whether the query could match some document whose

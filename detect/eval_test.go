@@ -43,7 +43,57 @@ func runEvalCases(t *testing.T, doc map[string]any, cases []evalCase) {
 			q, err := Parse("any where " + tc.cond)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, q.Match(doc))
+			couldMatchCovers(t, q, doc)
 		})
+	}
+}
+
+// couldMatchCovers checks CouldMatch's promise on doc: with doc's fields
+// as the ones that may be present, it must allow every document that
+// drops some of the fields the query reads and still matches.
+func couldMatchCovers(t *testing.T, q *Query, doc map[string]any) {
+	t.Helper()
+	mayHave := func(f string) bool { return lookup(doc, f) != nil }
+	var fields []string
+	for _, f := range q.fieldUses() {
+		if mayHave(f.Name) {
+			fields = append(fields, f.Name)
+		}
+	}
+	if len(fields) > 8 {
+		fields = fields[:8]
+	}
+	for mask := 0; mask < 1<<len(fields); mask++ {
+		sub := make(map[string]any, len(doc))
+		for k, v := range doc {
+			sub[k] = v
+		}
+		for i, f := range fields {
+			if mask&(1<<i) != 0 {
+				delete(sub, f)
+			}
+		}
+		if q.Match(sub) {
+			require.True(t, q.CouldMatch(mayHave), "CouldMatch refused a document without %v that matches", fields)
+		}
+	}
+	if q.Match(doc) {
+		// The literal pre-filter must let every matching document through.
+		admits := q.Analysis().MustContain.Admits(func(f string) ([]string, bool) {
+			var vals []string
+			for _, v := range lookup(doc, f) {
+				s, ok := v.(string)
+				if !ok {
+					return nil, false
+				}
+				vals = append(vals, s)
+			}
+			return vals, true
+		})
+		require.True(t, admits, "MustContain %v refuses a matching document", q.Analysis().MustContain)
+	}
+	if q.Match(map[string]any{}) {
+		require.True(t, q.CouldMatch(func(string) bool { return false }), "CouldMatch refused the empty document, which matches")
 	}
 }
 

@@ -281,6 +281,9 @@ func TestSeedRuleAnalysisAndFeasibility(t *testing.T) {
 	ok, missing = v102.Compiled.Feasible(security4688)
 	require.False(t, ok, "version 102 cannot fire on 4688 events")
 	require.Equal(t, []string{"process.pe.original_file_name"}, missing)
+	// The scan's mapping gate: fields that may be present (or not).
+	require.True(t, v102.Compiled.CouldMatch(sysmon))
+	require.False(t, v102.Compiled.CouldMatch(security4688), "the scan need not map 4688 events for version 102")
 
 	skipWithoutSeed(t)
 	cur, err := LoadRules(filepath.Join(seedRules, "current/credential_access_symbolic_link_to_shadow_copy_created.toml"))
@@ -374,4 +377,39 @@ func TestNTDSRuleMatches(t *testing.T) {
 			require.Equal(t, tc.want, r.Compiled.Match(tc.doc))
 		})
 	}
+}
+
+func TestLiteralSetAdmits(t *testing.T) {
+	set := LiteralSet{
+		{Fields: []string{"process.command_line"}, AnyOf: []string{"HarddiskVolumeShadowCopy"}},
+		{Fields: []string{"process.args", "process.name"}, AnyOf: []string{"mklink", "SymbolicLink"}},
+	}
+	values := func(m map[string][]string) func(string) ([]string, bool) {
+		return func(f string) ([]string, bool) {
+			v, ok := m[f]
+			return v, ok
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		fields map[string][]string
+		want   bool
+	}{
+		{"both groups", map[string][]string{"process.command_line": {`x \\?\GLOBALROOT\Device\harddiskvolumeshadowcopy1\ y`}, "process.args": {"cmd", "MKLINK"}, "process.name": nil}, true},
+		{"no shadow copy", map[string][]string{"process.command_line": {"cmd /c mklink a b"}, "process.args": {"mklink"}, "process.name": nil}, false},
+		{"second group on the other field", map[string][]string{"process.command_line": {"HarddiskVolumeShadowCopy"}, "process.args": {}, "process.name": {"SymbolicLink.exe"}}, true},
+		{"second group missing", map[string][]string{"process.command_line": {"HarddiskVolumeShadowCopy"}, "process.args": {"copy"}, "process.name": {"cmd.exe"}}, false},
+		{"unknown fields admit", map[string][]string{}, true},
+		{"one unknown field of a group admits", map[string][]string{"process.command_line": {"HarddiskVolumeShadowCopy"}, "process.args": {"copy"}}, true},
+		{"Kelvin sign folds to k (simple folding)", map[string][]string{"process.command_line": {"HarddiskVolumeShadowCopy"}, "process.args": {"mklin\u212a"}, "process.name": nil}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, set.Admits(values(tc.fields)))
+		})
+	}
+	// strings.ToLower turns U+0130 into "i", which simple folding does
+	// not: the "~" string functions compare that way, so Admits must too.
+	require.False(t, foldEq('\u0130', 'i'))
+	require.True(t, containsFold("x\u0130y", "iy"))
+	require.False(t, containsFold("shadow", "shadowcopy"))
 }

@@ -90,12 +90,7 @@ func (m *Mapper) mapCommon(d Doc, r *evtx.Record) {
 	putString(d, "log.file.path", r.Path)
 
 	keywords, _ := strconv.ParseUint(r.Keywords, 0, 64)
-	switch {
-	case keywords&keywordAuditFailure != 0:
-		d["event.outcome"] = "failure"
-	case keywords&keywordAuditSuccess != 0:
-		d["event.outcome"] = "success"
-	}
+	putString(d, "event.outcome", Outcome(r))
 	level := 0
 	if r.Level != nil {
 		level = *r.Level

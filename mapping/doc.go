@@ -178,7 +178,7 @@ func (m *Mapper) Map(r *evtx.Record) Doc {
 	m.putEventData(d, data)
 	// The security data stream (channel Security) ends with
 	// system_security_default.yml's "drop null values" script.
-	if r.Channel == "Security" || r.Provider == securityProvider {
+	if securityDocument(r) {
 		dropBlank(d)
 	}
 	return d

@@ -43,6 +43,7 @@ func sameAsMap(t *testing.T, m *Mapper, r *evtx.Record, g *goldenDocs) {
 	t.Helper()
 	want := map[string]any(Map(r))
 	require.Equal(t, want, map[string]any(m.Map(r)), "Mapper vs Map: %s record %d", recordPath(r), recordID(r))
+	lightSameAsMap(t, r, Map(r))
 	if g != nil {
 		if p, ok := want["log.file.path"].(string); ok {
 			want["log.file.path"] = filepath.Base(p) // temp dirs differ per run
@@ -241,6 +242,10 @@ func FuzzMapperSameAsMap(f *testing.F) {
 		default:
 			r = securityRecord(4624, data)
 			r.UserData = map[string]string{user: cmd}
+		}
+		if kind&4 != 0 { // System fields the light answers read
+			r.Computer, r.Keywords, r.Channel, r.Path = user, pid, "Security", cmd
+			r.TimeCreated = time.Unix(0, int64(len(utc))*1e17+int64(len(cmd))*123456789).UTC()
 		}
 		sameAsMap(t, m, r, nil)
 	})

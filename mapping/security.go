@@ -16,7 +16,7 @@ import (
 // Map after the event data is written back.
 func mapSecurity(d Doc, r *evtx.Record, data map[string]string) {
 	if r.EventID == 4688 {
-		d["event.category"] = []string{"process"}
+		d["event.category"] = EventCategories(r)
 		d["event.type"] = []string{"start"}
 		d["event.action"] = "created-process"
 	}

@@ -48,7 +48,7 @@ func mapSysmonTime(d Doc, r *evtx.Record, data map[string]string) {
 // removes them); Company, Description, FileVersion and Product are copied
 // and stay.
 func mapSysmonProcessCreate(d Doc, r *evtx.Record, data map[string]string) {
-	d["event.category"] = []string{"process"}
+	d["event.category"] = EventCategories(r)
 	d["event.type"] = []string{"start"}
 	d["event.action"] = "Process creation"
 

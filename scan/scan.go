@@ -57,11 +57,19 @@ type Options struct {
 	// corroboration (the audit command). The rules still decide the
 	// audit's verdicts.
 	AuditOnly bool
+	// MapAll maps every record to its ECS document. By default a record
+	// is mapped only when something needs its document: a rule that could
+	// match it (detect's CouldMatch over the fields its kind of event can
+	// have, mapping.MayHave), a shadow-copy 4656 that may corroborate an
+	// alert, or the audit (audit.NeedsDocument). The result is the same
+	// either way; MapAll is for the differential tests and benchmarks
+	// that prove it.
+	MapAll bool
 }
 
 // prepared is what the decoding workers work out for one record: its
-// document and, when it is within From/To, the indices of the rules it
-// matches.
+// document when something needs it (nil otherwise) and, when it is within
+// From/To, the indices of the rules it matches.
 type prepared struct {
 	doc     mapping.Doc
 	inRange bool
@@ -155,30 +163,50 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	// (prepare); the audit, the corroboration candidates and the alerts are
 	// kept in record order by emit.
 	// Each worker borrows a Mapper (it reuses scratch space and key
-	// strings between records, and is not safe for concurrent use).
-	mappers := sync.Pool{New: func() any { return mapping.NewMapper() }}
+	// strings between records, and is not safe for concurrent use) and a
+	// gate, which remembers per kind of event which rules could match.
+	workers := sync.Pool{New: func() any {
+		return &worker{mapper: mapping.NewMapper(), gate: newRuleGate(runnable)}
+	}}
 	prepare := func(rec *evtx.Record) prepared {
-		m := mappers.Get().(*mapping.Mapper)
-		p := prepared{doc: m.Map(rec)}
-		mappers.Put(m)
+		var p prepared
+		need := opts.MapAll || audit.NeedsDocument(rec) || window > 0 && mayCorroborate(rec)
+		w := workers.Get().(*worker)
 		if !opts.AuditOnly && inTimeRange(rec.TimeCreated, opts.From, opts.To) {
 			p.inRange = true
-			for i, rule := range runnable {
-				if rule.Compiled.Match(p.doc) {
-					p.matched = append(p.matched, i)
+			need = need || w.gate.anyCouldMatch(rec)
+		}
+		if need {
+			p.doc = w.mapper.Map(rec)
+			if p.inRange {
+				for i, rule := range runnable {
+					if rule.Compiled.Match(p.doc) {
+						p.matched = append(p.matched, i)
+					}
 				}
 			}
 		}
+		workers.Put(w)
 		return p
 	}
+	// emit's own Mapper, for the documents the audit asks for late (a rule
+	// field a source has not shown yet).
+	emitMapper := mapping.NewMapper()
 	emit := func(rec *evtx.Record, p prepared) error {
 		doc := p.doc
-		collector.AddRecord(rec, doc)
+		if doc != nil {
+			collector.AddRecord(rec, doc)
+		} else {
+			collector.AddLazy(rec, func() mapping.Doc {
+				doc = emitMapper.Map(rec)
+				return doc
+			})
+		}
 		if rec.Channel == "Security" {
 			corr.sawSecurityLog(rec.Computer)
 		}
-		if window > 0 && rec.EventID == 4656 {
-			if h, ok := report.NewHandleRequest(doc); ok {
+		if window > 0 && rec.EventID == 4656 && p.doc != nil {
+			if h, ok := report.NewHandleRequest(p.doc); ok {
 				corr.offer(h)
 			}
 		}

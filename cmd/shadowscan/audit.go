@@ -74,6 +74,10 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	if len(paths) == 0 {
 		return usageErr("no PATH given")
 	}
+	mapAll, err := mapAllFromEnv()
+	if err != nil {
+		return usageErr("%v", err)
+	}
 	rules, err := loadRuleSet(e, "audit", rulePaths, !*rulesOnly)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "shadowscan audit: %s\n", report.TerminalSafe(err.Error()))
@@ -93,7 +97,7 @@ func runAudit(ctx context.Context, e *env, args []string) int {
 	update, finish := newProgress(e, total, *noProgress)
 	// The same read -> map -> audit pipeline as scan, without matching.
 	res, scanErr := scan.Run(ctx, paths, rules, scan.Options{
-		Workers: *workers, Progress: update, Warn: warn, AuditOnly: true,
+		Workers: *workers, Progress: update, Warn: warn, AuditOnly: true, MapAll: mapAll,
 	})
 	finish()
 	if res == nil {

@@ -74,6 +74,23 @@ func main() {
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
+// mapEnv names the environment variable that makes scan and audit map
+// every record ("all") instead of only those something needs ("needed",
+// the default): the same results, slower; benchcompare uses it to prove
+// that (scan.Options.MapAll).
+const mapEnv = "SHADOWSCAN_MAP"
+
+func mapAllFromEnv() (bool, error) {
+	switch v := os.Getenv(mapEnv); v {
+	case "", "needed":
+		return false, nil
+	case "all":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q: want all or needed", mapEnv, v)
+	}
+}
+
 // tuneGC trades a little memory for speed unless the user set GOGC or
 // GOMEMLIMIT: the scanner's live heap is small and flat (tens of MiB
 // whatever the input size), so most of the default collector's work is

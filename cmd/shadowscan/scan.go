@@ -46,6 +46,7 @@ type scanFlags struct {
 	noProgress   bool
 	exitCode     bool
 	corrobWindow time.Duration
+	mapAll       bool // SHADOWSCAN_MAP=all
 }
 
 func runScan(ctx context.Context, e *env, args []string) int {
@@ -92,6 +93,9 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	if len(paths) == 0 {
 		return usageErr("no PATH given")
 	}
+	if f.mapAll, err = mapAllFromEnv(); err != nil {
+		return usageErr("%v", err)
+	}
 	if p, ok := outputIsInput(f.output, paths); ok {
 		return usageErr("-o %s is an input or an event log: refusing to replace evidence with the report", p)
 	}
@@ -115,6 +119,7 @@ func scanAndReport(ctx context.Context, e *env, paths []string, rules []*detect.
 		To:                  f.to,
 		Warn:                warn,
 		CorroborationWindow: f.corrobWindow,
+		MapAll:              f.mapAll,
 	}
 	if f.corrobWindow == 0 {
 		opts.CorroborationWindow = -1 // the flag's 0 means off

@@ -1,0 +1,274 @@
+package mapping
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shadowscan/shadowscan/evtx"
+)
+
+// This file answers questions about Map(r) without building the document:
+// which fields it can hold at all, and the few values every record is
+// counted by (where it comes from, when, its outcome and kind). The scan
+// uses them to map only the records that need a document (those a rule
+// could match, the audit's policy events, corroboration candidates), which
+// is most of its speed. Map itself calls the same functions for the values
+// they compute, and the differential tests (light_test.go) hold the rest
+// to Map over the corpus, the fixtures and fuzzed records.
+
+// commonFields are the fields mapCommon and mapSysmonTime may set on any
+// record.
+var commonFields = map[string]bool{
+	"@timestamp": true, "ecs.version": true, "event.code": true, "event.kind": true,
+	"event.provider": true, "event.created": true, "event.outcome": true,
+	"host.name": true, "host.os.type": true, "log.file.path": true, "log.level": true,
+	"winlog.channel": true, "winlog.computer_name": true, "winlog.event_id": true,
+	"winlog.record_id": true, "winlog.provider_name": true, "winlog.provider_guid": true,
+	"winlog.task": true, "winlog.opcode": true, "winlog.version": true, "winlog.keywords": true,
+	"winlog.activity_id": true, "winlog.process.pid": true, "winlog.process.thread.id": true,
+	"winlog.user.identifier": true, "winlog.time_created": true,
+}
+
+// describedEventData are the event data fields describeAccess writes for
+// Security records, whether or not the record has them.
+var describedEventData = map[string]bool{
+	"AccessList": true, "AccessListDescription": true, "AccessMask": true, "AccessMaskDescription": true,
+}
+
+// MayHave reports whether Map(r) can hold field. It is false only when the
+// mapping of r's kind of event never sets field (a Security 4688 has no
+// process.pe.original_file_name, a Sysmon network connection no
+// process.args), or sets it only from event data r does not carry; true
+// says nothing about the value, which may still be absent or blank.
+func MayHave(r *evtx.Record, field string) bool {
+	if r == nil {
+		return false
+	}
+	if commonFields[field] {
+		return true
+	}
+	if name, ok := strings.CutPrefix(field, "winlog.event_data."); ok {
+		if _, ok := r.EventData[name]; ok {
+			return true
+		}
+		return r.Provider == securityProvider && describedEventData[name]
+	}
+	if name, ok := strings.CutPrefix(field, "winlog.user_data."); ok {
+		_, ok := r.UserData[name]
+		return ok
+	}
+	switch {
+	case r.Provider == sysmonProvider && r.EventID == 1:
+		return sysmonProcessField(field)
+	case r.Provider == securityProvider && r.EventID == 4688:
+		return security4688Field(field)
+	case r.Provider == securityProvider && r.EventID == 4656:
+		switch field {
+		case "winlog.logon.id", "process.pid", "process.executable", "process.name", "file.path", "registry.path":
+			return true
+		}
+	case r.Provider == securityProvider:
+		return field == "winlog.logon.id"
+	}
+	return false
+}
+
+// sysmonProcessField reports whether field is one mapSysmonProcessCreate
+// (or, for the shared ones, mapSecurity's 4688) can set.
+func sysmonProcessField(field string) bool {
+	switch field {
+	case "event.category", "event.type", "event.action", "rule.name", "related.user", "related.hash":
+		return true
+	}
+	return strings.HasPrefix(field, "process.") || strings.HasPrefix(field, "user.")
+}
+
+// security4688Field reports whether field is one mapSecurity can set on
+// a 4688.
+func security4688Field(field string) bool {
+	switch field {
+	case "event.category", "event.type", "event.action", "related.user", "winlog.logon.id",
+		"error.message", "tags",
+		"process.pid", "process.executable", "process.name", "process.args", "process.command_line",
+		"process.parent.pid", "process.parent.executable", "process.parent.name",
+		"user.id", "user.name", "user.domain":
+		return true
+	}
+	return strings.HasPrefix(field, "user.effective.")
+}
+
+// EventCategories returns event.category as Map sets it, nil when unset.
+func EventCategories(r *evtx.Record) []string {
+	if r != nil && (r.Provider == sysmonProvider && r.EventID == 1 || r.Provider == securityProvider && r.EventID == 4688) {
+		return []string{"process"}
+	}
+	return nil
+}
+
+// Outcome returns event.outcome as Map sets it from the audit keywords:
+// "success", "failure" or "" (neither keyword).
+func Outcome(r *evtx.Record) string {
+	keywords, _ := strconv.ParseUint(r.Keywords, 0, 64)
+	switch {
+	case keywords&keywordAuditFailure != 0:
+		return "failure"
+	case keywords&keywordAuditSuccess != 0:
+		return "success"
+	}
+	return ""
+}
+
+// TaskName returns winlog.task as Map sets it; ok is false when Map sets
+// none.
+func TaskName(r *evtx.Record) (name string, ok bool) { return taskName(r) }
+
+// Timestamp returns the instant Map's @timestamp names, as a reader of
+// the document parses it back (RFC 3339, milliseconds): for Sysmon the
+// event's own UtcTime when it parses, else System/TimeCreated. It is the
+// zero time when the record has none, and when the year is beyond what
+// RFC 3339 writes.
+func Timestamp(r *evtx.Record) time.Time {
+	t := r.TimeCreated
+	if r.Provider == sysmonProvider {
+		if utc, ok := cleanEventData(r.EventData["UtcTime"]); ok {
+			if parsed, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
+				t = parsed
+			}
+		}
+	}
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}
+	}
+	return t.Add(-time.Duration(t.Nanosecond() % int(time.Millisecond)))
+}
+
+// Kept returns s as Map stores a plain string System field of r (computer,
+// channel, provider, evidence path): "" when the document drops it, which
+// the Security data stream does with blank strings.
+func Kept(r *evtx.Record, s string) string {
+	if securityDocument(r) && javaBlank(s) {
+		return ""
+	}
+	return s
+}
+
+// EventDataString returns what Map stores under "winlog.event_data."+name
+// for the event data fields it copies unchanged: the record's value,
+// cleaned as winlogbeat and the pipelines clean it, "" when the document
+// has none. A field the mapping of r's kind always moves elsewhere (a
+// Sysmon process start's CommandLine becomes process.command_line) is
+// known to be absent; known is false for those it rewrites (a Security
+// AccessList becomes a list of codes).
+func EventDataString(r *evtx.Record, name string) (value string, known bool) {
+	if movedEventData(r, name) {
+		return "", true
+	}
+	if rewrittenEventData(r, name) {
+		return "", false
+	}
+	v, ok := cleanEventData(r.EventData[name])
+	if !ok || securityDocument(r) && javaBlank(v) {
+		return "", true
+	}
+	return v, true
+}
+
+// FieldValues returns the values of field in Map(r) for the few fields a
+// rule's literals are checked against before mapping (see
+// detect.LiteralSet.Admits): none when r's kind never has the field, and
+// for a Sysmon process start the executable, command line, its arguments,
+// the process name and the original file name, as mapSysmonProcessCreate
+// derives them. known is false for any other field or kind.
+func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
+	if !MayHave(r, field) {
+		return nil, true
+	}
+	if r.Provider != sysmonProvider || r.EventID != 1 || securityDocument(r) {
+		return nil, false
+	}
+	one := func(name string) ([]string, bool) {
+		if v, ok := cleanEventData(r.EventData[name]); ok {
+			return []string{v}, true
+		}
+		return nil, true
+	}
+	switch field {
+	case "process.pe.original_file_name":
+		return one("OriginalFileName")
+	case "process.command_line":
+		return one("CommandLine")
+	case "process.executable":
+		return one("Image")
+	case "process.args":
+		if cmd, ok := cleanEventData(r.EventData["CommandLine"]); ok {
+			return SplitCommandLineWindows(cmd), true
+		}
+		return nil, true
+	case "process.name":
+		if exe, ok := cleanEventData(r.EventData["Image"]); ok {
+			if name := sysmonProcessName(exe); name != "" {
+				return []string{name}, true
+			}
+		}
+		return nil, true
+	}
+	return nil, false
+}
+
+// cleanEventData is eventData's treatment of one value: ok is false when
+// the value is dropped.
+func cleanEventData(v string) (string, bool) {
+	v = removeWindowsLineEndings(v)
+	if v == "" || v == "-" || v == zeroGUID {
+		return "", false
+	}
+	return v, true
+}
+
+// movedEventData reports whether the mapping of r's kind always takes the
+// event data field name out of winlog.event_data (Sysmon's UtcTime, and
+// what a Sysmon process start moves to process.*).
+func movedEventData(r *evtx.Record, name string) bool {
+	if r.Provider != sysmonProvider {
+		return false
+	}
+	if name == "UtcTime" {
+		return true
+	}
+	if r.EventID == 1 {
+		switch name {
+		case "RuleName", "Hash", "Hashes", "ProcessGuid", "ProcessId", "Image", "CommandLine",
+			"CurrentDirectory", "ParentProcessGuid", "ParentProcessId", "ParentImage",
+			"ParentCommandLine", "OriginalFileName", "User":
+			return true
+		}
+	}
+	return false
+}
+
+// rewrittenEventData reports whether the mapping of r's kind may rewrite
+// the event data field name, or take it out of winlog.event_data only on
+// some records (a 4688's NewProcessId stays when it does not parse).
+func rewrittenEventData(r *evtx.Record, name string) bool {
+	if r.Provider != securityProvider {
+		return false
+	}
+	if describedEventData[name] {
+		return true
+	}
+	if r.EventID == 4688 {
+		switch name {
+		case "NewProcessId", "NewProcessName", "ParentProcessName":
+			return true
+		}
+	}
+	return false
+}
+
+// securityDocument reports whether Map(r) ends with the Security data
+// stream's removal of blank values.
+func securityDocument(r *evtx.Record) bool {
+	return r.Channel == "Security" || r.Provider == securityProvider
+}

@@ -1,0 +1,105 @@
+package scan
+
+import (
+	"strings"
+
+	"github.com/shadowscan/shadowscan/detect"
+	"github.com/shadowscan/shadowscan/evtx"
+	"github.com/shadowscan/shadowscan/mapping"
+	"github.com/shadowscan/shadowscan/report"
+)
+
+// worker is what one decoding goroutine borrows to prepare records.
+type worker struct {
+	mapper *mapping.Mapper
+	gate   *ruleGate
+}
+
+// ruleGate tells the records no rule can match, so that they need no
+// document: a rule whose query needs a field the record's kind of event
+// never has (the seed rules need process.pe.original_file_name, which
+// only Sysmon process starts carry) cannot match it, whatever the values.
+// That depends on the provider and event ID alone for the fields outside
+// winlog.event_data and winlog.user_data (mapping.MayHave), so answers are
+// kept per (provider, event ID); rules reading those raw fields are
+// treated as able to match anything.
+//
+// For the records a rule could match by their kind, the rule's literals
+// (detect.Analysis.MustContain: every match holds "HarddiskVolumeShadowCopy"
+// in process.command_line, ...) are looked for in the values the mapping
+// would give those fields (mapping.FieldValues), when it can tell them
+// without mapping; a record lacking them needs no document either.
+type ruleGate struct {
+	queries  []*detect.Query
+	literals []detect.LiteralSet
+	open     bool              // some rule reads raw event or user data: no gate
+	known    map[gateKey][]int // rules that could match, by kind
+}
+
+type gateKey struct {
+	provider string
+	eventID  int
+}
+
+// maxGateKeys bounds the answers kept: hostile logs can make up any
+// number of providers.
+const maxGateKeys = 1024
+
+func newRuleGate(rules []*detect.Rule) *ruleGate {
+	g := &ruleGate{known: map[gateKey][]int{}}
+	for _, r := range rules {
+		a := r.Compiled.Analysis()
+		g.queries = append(g.queries, r.Compiled)
+		g.literals = append(g.literals, a.MustContain)
+		for _, f := range a.Fields {
+			if strings.HasPrefix(f.Name, "winlog.event_data.") || strings.HasPrefix(f.Name, "winlog.user_data.") {
+				g.open = true
+			}
+		}
+	}
+	return g
+}
+
+// anyCouldMatch reports whether some rule could match rec's document.
+func (g *ruleGate) anyCouldMatch(rec *evtx.Record) bool {
+	if g.open {
+		return len(g.queries) > 0
+	}
+	values := func(field string) ([]string, bool) { return mapping.FieldValues(rec, field) }
+	for _, i := range g.byKind(rec) {
+		if g.literals[i].Admits(values) {
+			return true
+		}
+	}
+	return false
+}
+
+// byKind returns the rules that could match some record of rec's kind.
+func (g *ruleGate) byKind(rec *evtx.Record) []int {
+	key := gateKey{rec.Provider, rec.EventID}
+	if could, ok := g.known[key]; ok {
+		return could
+	}
+	could := []int{}
+	mayHave := func(field string) bool { return mapping.MayHave(rec, field) }
+	for i, q := range g.queries {
+		if q.CouldMatch(mayHave) {
+			could = append(could, i)
+		}
+	}
+	if len(g.known) < maxGateKeys {
+		g.known[key] = could
+	}
+	return could
+}
+
+// mayCorroborate reports whether rec may be a Security 4656 handle request
+// on a shadow-copy object (report.NewHandleRequest): its object name is
+// the event data's ObjectName, which the mapping copies unchanged.
+func mayCorroborate(rec *evtx.Record) bool {
+	if rec.EventID != 4656 {
+		return false
+	}
+	name, known := mapping.EventDataString(rec, "ObjectName")
+	return !known || report.IsShadowCopyObject(name)
+}
