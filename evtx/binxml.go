@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -108,6 +109,7 @@ type tnode struct {
 type ctemplate struct {
 	roots  []*tnode // the top-level elements
 	length int      // bytes from the definition's start to just past its EOF token
+	plan   *tplan   // made on first use (plan.go)
 }
 
 // chunkReader reads one chunk's BinXML for the fast decoder; limit is the
@@ -409,19 +411,26 @@ func appendUTF16(dst []byte, b []byte) []byte {
 	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
 		n--
 	}
-	ascii := true
-	for i := 0; i < n; i++ {
-		if b[2*i+1] != 0 || b[2*i] >= 0x80 {
-			ascii = false
+	// ASCII, the common case, four code units at a time into room made
+	// once; the first other unit sends the string to the general loop.
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		w := binary.LittleEndian.Uint64(b[2*i:])
+		if w&0xff80ff80ff80ff80 != 0 {
 			break
 		}
+		out[i], out[i+1], out[i+2], out[i+3] = byte(w), byte(w>>16), byte(w>>32), byte(w>>48)
 	}
-	if ascii {
-		for i := 0; i < n; i++ {
-			dst = append(dst, b[2*i])
-		}
+	for ; i < n && b[2*i+1] == 0 && b[2*i] < 0x80; i++ {
+		out[i] = b[2*i]
+	}
+	if i == n {
 		return dst
 	}
+	dst = dst[:start]
 	for i := 0; i < n; i++ {
 		u := rune(binary.LittleEndian.Uint16(b[2*i:]))
 		if utf16.IsSurrogate(u) {

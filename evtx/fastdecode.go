@@ -23,6 +23,9 @@ type FastDecoder struct {
 	// Reference decodes the chunks the fast path hands over; nil means
 	// GoEvtxDecoder.
 	Reference Decoder
+	// renderOnly turns off the template plans (plan.go): every record is
+	// rendered, for the differential tests.
+	renderOnly bool
 }
 
 // fastState is the per-goroutine scratch of FastDecoder, pooled.
@@ -35,6 +38,11 @@ type fastState struct {
 	text     []byte
 	deferred []int // indices into insts, nested BinXML waiting for their parent's text
 	strs     map[string]string
+	nodeSrc  nodeSystem
+	planSrc  planSystem
+	noPlans  bool // decode every record by rendering (differential tests)
+	scratch  []byte
+	ends     []int32
 }
 
 var fastStates = sync.Pool{New: func() any {
@@ -58,7 +66,7 @@ func (d FastDecoder) Decode(data []byte, loc ChunkLocation) DecodedChunk {
 
 // fast decodes a sound chunk whose records it all understands; ok is false
 // when the chunk is for the reference decoder.
-func (FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok bool) {
+func (d FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok bool) {
 	defer func() {
 		// Our own reader must not take the scan down: a panic costs the
 		// chunk its fast path, not its records.
@@ -76,6 +84,7 @@ func (FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok bo
 	st := fastStates.Get().(*fastState)
 	defer fastStates.Put(st)
 	st.reset(data)
+	st.noPlans = d.renderOnly
 	spans := findRecords(data, hdr.usedEnd(), false)
 	recs := make([]*Record, 0, len(spans))
 	for _, sp := range spans {
@@ -126,6 +135,8 @@ type fnode struct {
 
 type fattr struct {
 	name   string
+	str    string // the value when it is the template's own text, as a string
+	isStr  bool
 	text0  int32
 	text1  int32
 	single bool // the value is one substitution of type typ at off
@@ -145,6 +156,12 @@ func (st *fastState) record(sp recordSpan) (*Record, error) {
 	top, _, err := st.instance(pos+4, 0)
 	if err != nil {
 		return nil, err
+	}
+	if !st.noPlans {
+		if r, ok := st.planned(top); ok {
+			r.HeaderRecordID = sp.id
+			return r, nil
+		}
 	}
 	st.nodes = append(st.nodes, fnode{first: -1, last: -1, next: -1}) // synthetic root
 	if err := st.render(0, top, 0); err != nil {
@@ -312,6 +329,7 @@ func (st *fastState) node(parent, inst int, n *tnode, depth int) error {
 		switch a.value.kind {
 		case pieceText:
 			st.text = append(st.text, a.value.text...)
+			fa.str, fa.isStr = a.value.text, true
 		default:
 			if a.value.sub >= len(vals) {
 				return unsupported()
@@ -551,6 +569,23 @@ func (st *fastState) attr(n int32, name string) (*fattr, bool) {
 
 func (st *fastState) attrText(a *fattr) []byte { return st.text[a.text0:a.text1] }
 
+// attrString is intern(attrText(a)), without the lookup when the value is
+// the template's own text (a Data element's Name, a provider's name).
+func (st *fastState) attrString(a *fattr) string {
+	if a.isStr {
+		return a.str
+	}
+	return st.intern(st.attrText(a))
+}
+
+// attrStringOf is attrString of node n's attribute name, "" when absent.
+func (st *fastState) attrStringOf(n int32, name string) string {
+	if a, ok := st.attr(n, name); ok {
+		return st.attrString(a)
+	}
+	return ""
+}
+
 // intern returns b as a string, shared between the records of a chunk
 // (providers, channels, computers repeat).
 func (st *fastState) intern(b []byte) string {
@@ -569,6 +604,117 @@ type recordAlloc struct {
 	u32  [2]uint32
 }
 
+// System's children that a Record is made of; the first element of each
+// name counts, as child() finds it.
+const (
+	sProvider = iota
+	sEventID
+	sVersion
+	sLevel
+	sTask
+	sOpcode
+	sKeywords
+	sTimeCreated
+	sEventRecordID
+	sCorrelation
+	sExecution
+	sChannel
+	sComputer
+	sSecurity
+	sCount
+)
+
+// systemChild returns the sXxx index of a System child's name, -1 for
+// names a Record does not use.
+func systemChild(name string) int {
+	switch name {
+	case "Provider":
+		return sProvider
+	case "EventID":
+		return sEventID
+	case "Version":
+		return sVersion
+	case "Level":
+		return sLevel
+	case "Task":
+		return sTask
+	case "Opcode":
+		return sOpcode
+	case "Keywords":
+		return sKeywords
+	case "TimeCreated":
+		return sTimeCreated
+	case "EventRecordID":
+		return sEventRecordID
+	case "Correlation":
+		return sCorrelation
+	case "Execution":
+		return sExecution
+	case "Channel":
+		return sChannel
+	case "Computer":
+		return sComputer
+	case "Security":
+		return sSecurity
+	}
+	return -1
+}
+
+// systemSource is what fillSystem reads a record's System section from:
+// the rendered nodes (nodeSystem) or a template's plan (planSystem).
+type systemSource interface {
+	// text returns the trimmed text of System child k.
+	text(k int) ([]byte, bool)
+	// attr returns the text of attribute name of child k.
+	attr(k int, name string) ([]byte, bool)
+	// attrString is attr as an interned string, "" when absent.
+	attrString(k int, name string) string
+	// time returns attribute name of child k as a time: present is false
+	// without the attribute or with an empty one, ok false when it does
+	// not parse.
+	time(k int, name string) (t time.Time, present, ok bool)
+	// single returns the one value child k's content consists of, and
+	// singleAttr the one value its attribute name consists of, when the
+	// source knows (a plan); fillSystem then reads numbers without
+	// rendering and parsing them.
+	single(k int) (valRef, bool)
+	singleAttr(k int, name string) (valRef, bool)
+}
+
+// nodeSystem reads System from the rendered nodes.
+type nodeSystem struct {
+	st *fastState
+	sn [sCount]int32
+}
+
+func (s *nodeSystem) text(k int) ([]byte, bool) {
+	if n := s.sn[k]; n >= 0 {
+		return trimSpaceBytes(s.st.textOf(n)), true
+	}
+	return nil, false
+}
+
+func (s *nodeSystem) attr(k int, name string) ([]byte, bool) {
+	if a, ok := s.st.attr(s.sn[k], name); ok {
+		return s.st.attrText(a), true
+	}
+	return nil, false
+}
+
+func (s *nodeSystem) attrString(k int, name string) string { return s.st.attrStringOf(s.sn[k], name) }
+
+func (s *nodeSystem) single(int) (valRef, bool)             { return valRef{}, false }
+func (s *nodeSystem) singleAttr(int, string) (valRef, bool) { return valRef{}, false }
+
+func (s *nodeSystem) time(k int, name string) (time.Time, bool, bool) {
+	a, ok := s.st.attr(s.sn[k], name)
+	if !ok || a.text1 <= a.text0 {
+		return time.Time{}, false, true
+	}
+	t, ok := s.st.timeOf(a)
+	return t, true, ok
+}
+
 // extract fills a Record from the rendered nodes, field for field as
 // recordFromXML does; anything that would make recordFromXML fail is
 // handed to the reference.
@@ -581,139 +727,20 @@ func (st *fastState) extract() (*Record, error) {
 	if sys < 0 {
 		return nil, unsupported()
 	}
-	// One pass over System's children: the first element of each name
-	// counts, as child() finds it.
-	const (
-		sProvider = iota
-		sEventID
-		sVersion
-		sLevel
-		sTask
-		sOpcode
-		sKeywords
-		sTimeCreated
-		sEventRecordID
-		sCorrelation
-		sExecution
-		sChannel
-		sComputer
-		sSecurity
-		sCount
-	)
-	var sn [sCount]int32
-	for i := range sn {
-		sn[i] = -1
+	src := &st.nodeSrc // reused: an interface value would escape per record
+	src.st = st
+	for i := range src.sn {
+		src.sn[i] = -1
 	}
 	for c := st.nodes[sys].first; c >= 0; c = st.nodes[c].next {
-		k := -1
-		switch st.nodes[c].name {
-		case "Provider":
-			k = sProvider
-		case "EventID":
-			k = sEventID
-		case "Version":
-			k = sVersion
-		case "Level":
-			k = sLevel
-		case "Task":
-			k = sTask
-		case "Opcode":
-			k = sOpcode
-		case "Keywords":
-			k = sKeywords
-		case "TimeCreated":
-			k = sTimeCreated
-		case "EventRecordID":
-			k = sEventRecordID
-		case "Correlation":
-			k = sCorrelation
-		case "Execution":
-			k = sExecution
-		case "Channel":
-			k = sChannel
-		case "Computer":
-			k = sComputer
-		case "Security":
-			k = sSecurity
-		}
-		if k >= 0 && sn[k] < 0 {
-			sn[k] = c
+		if k := systemChild(st.nodes[c].name); k >= 0 && src.sn[k] < 0 {
+			src.sn[k] = c
 		}
 	}
-	ra := &recordAlloc{}
-	r := &ra.rec
-	text := func(k int) ([]byte, bool) {
-		if n := sn[k]; n >= 0 {
-			return trimSpaceBytes(st.textOf(n)), true
-		}
-		return nil, false
+	r, err := st.fillSystem(src)
+	if err != nil {
+		return nil, err
 	}
-	attr := func(k int, name string) []byte {
-		if a, ok := st.attr(sn[k], name); ok {
-			return st.attrText(a)
-		}
-		return nil
-	}
-	r.Provider = st.intern(attr(sProvider, "Name"))
-	if r.Provider == "" {
-		r.Provider = st.intern(attr(sProvider, "EventSourceName"))
-	}
-	r.ProviderGUID = st.intern(attr(sProvider, "Guid"))
-	if s, ok := text(sEventID); ok {
-		id, ok := parseUintBytes(s, 32)
-		if !ok {
-			return nil, unsupported()
-		}
-		r.EventID = int(id)
-		if q, ok := atoiBytes(attr(sEventID, "Qualifiers")); ok {
-			ra.ints[0] = q
-			r.Qualifiers = &ra.ints[0]
-		}
-	}
-	var opt [4]*int
-	for i, k := range [4]int{sVersion, sLevel, sTask, sOpcode} {
-		if s, ok := text(k); ok {
-			if v, ok := atoiBytes(s); ok {
-				ra.ints[i+1] = v
-				opt[i] = &ra.ints[i+1]
-			}
-		}
-	}
-	r.Version, r.Level, r.Task, r.Opcode = opt[0], opt[1], opt[2], opt[3]
-	if s, ok := text(sKeywords); ok {
-		r.Keywords = st.intern(s)
-	}
-	if a, ok := st.attr(sn[sTimeCreated], "SystemTime"); ok && a.text1 > a.text0 {
-		t, ok := st.timeOf(a)
-		if !ok {
-			return nil, unsupported()
-		}
-		r.TimeCreated = t
-	}
-	if s, ok := text(sEventRecordID); ok {
-		id, ok := parseUintBytes(s, 64)
-		if !ok {
-			return nil, unsupported()
-		}
-		r.RecordID = id
-	}
-	r.ActivityID = string(attr(sCorrelation, "ActivityID"))
-	if v, ok := parseUintBytes(attr(sExecution, "ProcessID"), 32); ok {
-		ra.u32[0] = uint32(v)
-		r.ProcessID = &ra.u32[0]
-	}
-	if v, ok := parseUintBytes(attr(sExecution, "ThreadID"), 32); ok {
-		ra.u32[1] = uint32(v)
-		r.ThreadID = &ra.u32[1]
-	}
-	if s, ok := text(sChannel); ok {
-		r.Channel = st.intern(s)
-	}
-	if s, ok := text(sComputer); ok {
-		r.Computer = st.intern(s)
-	}
-	r.UserID = st.intern(attr(sSecurity, "UserID"))
-
 	if ed := st.child(ev, "EventData"); ed >= 0 {
 		r.EventData = st.eventData(ed)
 	}
@@ -724,6 +751,168 @@ func (st *fastState) extract() (*Record, error) {
 		}
 	}
 	return r, nil
+}
+
+// fillSystem makes a Record of the System section src reads.
+func (st *fastState) fillSystem(src systemSource) (*Record, error) {
+	ra := &recordAlloc{}
+	r := &ra.rec
+	r.Provider = src.attrString(sProvider, "Name")
+	if r.Provider == "" {
+		r.Provider = src.attrString(sProvider, "EventSourceName")
+	}
+	r.ProviderGUID = src.attrString(sProvider, "Guid")
+	if id, present, ok := st.uintOf(src, sEventID, 32); present {
+		if !ok {
+			return nil, unsupported()
+		}
+		r.EventID = int(id)
+		if q, ok := st.intOfAttr(src, sEventID, "Qualifiers"); ok {
+			ra.ints[0] = q
+			r.Qualifiers = &ra.ints[0]
+		}
+	}
+	var opt [4]*int
+	for i, k := range [4]int{sVersion, sLevel, sTask, sOpcode} {
+		if v, ok := st.intOf(src, k); ok {
+			ra.ints[i+1] = v
+			opt[i] = &ra.ints[i+1]
+		}
+	}
+	r.Version, r.Level, r.Task, r.Opcode = opt[0], opt[1], opt[2], opt[3]
+	if s, ok := src.text(sKeywords); ok {
+		r.Keywords = st.intern(s)
+	}
+	if t, present, ok := src.time(sTimeCreated, "SystemTime"); present {
+		if !ok {
+			return nil, unsupported()
+		}
+		r.TimeCreated = t
+	}
+	if id, present, ok := st.uintOf(src, sEventRecordID, 64); present {
+		if !ok {
+			return nil, unsupported()
+		}
+		r.RecordID = id
+	}
+	if a, ok := src.attr(sCorrelation, "ActivityID"); ok {
+		r.ActivityID = string(a)
+	}
+	if v, ok := st.uintOfAttr(src, sExecution, "ProcessID", 32); ok {
+		ra.u32[0] = uint32(v)
+		r.ProcessID = &ra.u32[0]
+	}
+	if v, ok := st.uintOfAttr(src, sExecution, "ThreadID", 32); ok {
+		ra.u32[1] = uint32(v)
+		r.ThreadID = &ra.u32[1]
+	}
+	if s, ok := src.text(sChannel); ok {
+		r.Channel = st.intern(s)
+	}
+	if s, ok := src.text(sComputer); ok {
+		r.Computer = st.intern(s)
+	}
+	r.UserID = src.attrString(sSecurity, "UserID")
+	return r, nil
+}
+
+// integer reads an integer value: its magnitude, its sign, and whether v
+// is of an integer type at all (the hex types render as 0x..., which the
+// decimal parsers refuse, so they are not integers here).
+func (st *fastState) integer(v valRef) (mag uint64, neg, ok bool) {
+	b := st.cr.b[v.off : v.off+v.size]
+	le := binary.LittleEndian
+	var n int64
+	switch v.typ {
+	case valUInt8:
+		return uint64(b[0]), false, true
+	case valUInt16:
+		return uint64(le.Uint16(b)), false, true
+	case valUInt32:
+		return uint64(le.Uint32(b)), false, true
+	case valUInt64:
+		return le.Uint64(b), false, true
+	case valInt8:
+		n = int64(int8(b[0]))
+	case valInt16:
+		n = int64(int16(le.Uint16(b)))
+	case valInt32:
+		n = int64(int32(le.Uint32(b)))
+	case valInt64:
+		n = int64(le.Uint64(b))
+	default:
+		return 0, false, false
+	}
+	if n < 0 {
+		return uint64(-n), true, true // -MinInt64 wraps to its own magnitude
+	}
+	return uint64(n), false, true
+}
+
+// uintOf is parseUintBytes of child k's text; present is false without
+// the child.
+func (st *fastState) uintOf(src systemSource, k, bits int) (v uint64, present, ok bool) {
+	if val, ok := src.single(k); ok {
+		if mag, neg, isInt := st.integer(val); isInt {
+			return mag, true, !neg && (bits == 64 || mag>>bits == 0)
+		}
+	}
+	s, present := src.text(k)
+	if !present {
+		return 0, false, false
+	}
+	v, ok = parseUintBytes(s, bits)
+	return v, true, ok
+}
+
+// uintOfAttr is parseUintBytes of attribute name of child k.
+func (st *fastState) uintOfAttr(src systemSource, k int, name string, bits int) (uint64, bool) {
+	if val, ok := src.singleAttr(k, name); ok {
+		if mag, neg, isInt := st.integer(val); isInt {
+			return mag, !neg && (bits == 64 || mag>>bits == 0)
+		}
+	}
+	a, _ := src.attr(k, name)
+	return parseUintBytes(a, bits)
+}
+
+// intOf is atoiBytes of child k's text.
+func (st *fastState) intOf(src systemSource, k int) (int, bool) {
+	if val, ok := src.single(k); ok {
+		if mag, neg, isInt := st.integer(val); isInt {
+			return signed(mag, neg)
+		}
+	}
+	s, present := src.text(k)
+	if !present {
+		return 0, false
+	}
+	return atoiBytes(s)
+}
+
+// intOfAttr is atoiBytes of attribute name of child k.
+func (st *fastState) intOfAttr(src systemSource, k int, name string) (int, bool) {
+	if val, ok := src.singleAttr(k, name); ok {
+		if mag, neg, isInt := st.integer(val); isInt {
+			return signed(mag, neg)
+		}
+	}
+	a, _ := src.attr(k, name)
+	return atoiBytes(a)
+}
+
+// signed is strconv.Atoi of a rendered magnitude and sign.
+func signed(mag uint64, neg bool) (int, bool) {
+	if neg {
+		if mag > 1<<(strconv.IntSize-1) {
+			return 0, false
+		}
+		return int(-mag), true
+	}
+	if mag > 1<<(strconv.IntSize-1)-1 {
+		return 0, false
+	}
+	return int(mag), true
 }
 
 // eventData maps EventData's children as eventData in fields.go does. The
@@ -750,7 +939,7 @@ func (st *fastState) eventData(ed int32) map[string]string {
 		key := st.nodes[c].name
 		if key == "Data" {
 			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
-				key = st.intern(st.attrText(a))
+				key = st.attrString(a)
 			} else {
 				unnamed++
 				key = "param" + strconv.Itoa(unnamed)
@@ -774,7 +963,7 @@ func (st *fastState) eventDataCareful(ed int32, all string, lo int32) map[string
 		key := st.nodes[c].name
 		if key == "Data" {
 			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
-				key = st.intern(st.attrText(a))
+				key = st.attrString(a)
 			} else {
 				unnamed++
 				key = "param" + strconv.Itoa(unnamed)
@@ -799,18 +988,24 @@ func (st *fastState) leaves(n int32, m map[string]string) {
 // attribute is one FILETIME or SYSTEMTIME value in the years that format
 // and parse back exactly.
 func (st *fastState) timeOf(a *fattr) (time.Time, bool) {
-	if a.single && (a.typ == valFileTime || a.typ == valSysTime) {
+	return st.timeOfValue(a.single, a.typ, a.off, st.attrText(a))
+}
+
+// timeOfValue is timeOf for an attribute whose rendered text is text and
+// which, when single, is one value of type typ at off.
+func (st *fastState) timeOfValue(single bool, typ byte, off int, text []byte) (time.Time, bool) {
+	if single && (typ == valFileTime || typ == valSysTime) {
 		var t time.Time
-		if a.typ == valFileTime {
-			t = filetime(binary.LittleEndian.Uint64(st.cr.b[a.off:]))
+		if typ == valFileTime {
+			t = filetime(binary.LittleEndian.Uint64(st.cr.b[off:]))
 		} else {
-			t = systime(st.cr.b[a.off : a.off+16])
+			t = systime(st.cr.b[off : off+16])
 		}
 		if y := t.Year(); y >= 1 && y <= 9999 {
 			return t.UTC(), true
 		}
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(st.attrText(a)))
+	t, err := time.Parse(time.RFC3339Nano, string(text))
 	if err != nil {
 		return time.Time{}, false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,6 +32,10 @@ func diffChunks(t *testing.T, name string, file []byte) diffStats {
 		want := GoEvtxDecoder{}.Decode(bytes.Clone(data), loc)
 		got := FastDecoder{}.Decode(bytes.Clone(data), loc)
 		require.Equal(t, want, got, "%s chunk %d", name, i)
+		// The same without the template plans: the rendering path stays
+		// exact for the records the plans leave to it.
+		rendered := FastDecoder{renderOnly: true}.Decode(bytes.Clone(data), loc)
+		require.Equal(t, want, rendered, "%s chunk %d, rendering only", name, i)
 		if want.Empty {
 			continue
 		}
@@ -270,4 +275,83 @@ func TestScanDecoderFromEnvironment(t *testing.T) {
 	t.Setenv(DecoderEnv, "nonsense")
 	_, err := Scan(context.Background(), []string{p}, Options{}, func(*Record) error { return nil })
 	require.ErrorContains(t, err, DecoderEnv)
+}
+
+// BenchmarkDecodeRealChunks decodes the chunks of real logs from the shared
+// corpus (a Security and a Sysmon log) and of the writer's benchmark log
+// (make bench-inputs), when present: the decoder's speed on the record
+// shapes Windows writes, not only on the writer's.
+func BenchmarkDecodeRealChunks(b *testing.B) {
+	for _, f := range []struct{ name, path string }{
+		{"corpus-security", "../../shared/corpus/evtx-rs-samples/security.evtx"},
+		{"corpus-sysmon", "../../shared/corpus/evtx-rs-samples/sysmon.evtx"},
+		{"bench-security", "../bin/bench/BENCH01.corp.local/Security.evtx"},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			fh, err := os.Open(f.path)
+			if err != nil {
+				b.Skipf("%s not present: %v", f.path, err)
+			}
+			defer fh.Close()
+			buf := make([]byte, fileHeaderSize+64*ChunkSize)
+			n, _ := io.ReadFull(fh, buf)
+			var chunks [][]byte
+			for off := fileHeaderSize; off+ChunkSize <= n; off += ChunkSize {
+				chunks = append(chunks, buf[off:off+ChunkSize])
+			}
+			require.NotEmpty(b, chunks)
+			records := 0
+			for _, c := range chunks {
+				records += len(FastDecoder{}.Decode(c, ChunkLocation{}).Records)
+			}
+			b.SetBytes(int64(len(chunks) * ChunkSize))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, c := range chunks {
+					FastDecoder{}.Decode(c, ChunkLocation{})
+				}
+			}
+			b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// TestPlansDecodeMostRecords: the template plans (plan.go) take the
+// records Windows writes, not only the writer's, so the differential tests
+// above exercise them on real logs.
+func TestPlansDecodeMostRecords(t *testing.T) {
+	for _, path := range []string{
+		filepath.Join(corpusDir, "evtx-rs-samples/security.evtx"),
+		filepath.Join(corpusDir, "evtx-rs-samples/sysmon.evtx"),
+	} {
+		file, err := os.ReadFile(path)
+		if err != nil {
+			t.Skipf("corpus not present (%v); skipping", err)
+		}
+		planned, rendered := 0, 0
+		for off := fileHeaderSize; off+ChunkSize <= len(file); off += ChunkSize {
+			chunk := file[off : off+ChunkSize]
+			hdr, sane, err := parseChunkHeader(chunk)
+			if err != nil || !sane {
+				continue
+			}
+			st := &fastState{cr: chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string]*ctemplate{}}, strs: map[string]string{}}
+			st.reset(chunk)
+			for _, sp := range findRecords(chunk, hdr.usedEnd(), false) {
+				st.cr.limit = sp.offset + sp.size
+				st.vals, st.insts, st.text = st.vals[:0], st.insts[:0], st.text[:0]
+				top, _, err := st.instance(sp.offset+recordHeaderSize+4, 0)
+				if err != nil {
+					continue
+				}
+				if _, ok := st.planned(top); ok {
+					planned++
+				} else {
+					rendered++
+				}
+			}
+		}
+		t.Logf("%s: %d records by plan, %d rendered", filepath.Base(path), planned, rendered)
+		require.Greater(t, planned, 9*rendered, "%s: plans should take most records", path)
+	}
 }

@@ -1,0 +1,425 @@
+package evtx
+
+import (
+	"encoding/binary"
+	"strconv"
+	"time"
+)
+
+// This file is the fast decoder's shortcut for the records Windows writes:
+// a top-level template <Event><System>...</System>[EventData]</Event>,
+// its EventData inline or in a nested template instance. For such a
+// template, compiled once per chunk (or shared across chunks), a plan
+// says which element each System field comes from and where EventData
+// sits; each record then renders only the values a Record holds, straight
+// from its substitution array, instead of a node tree of the whole event.
+//
+// The plan answers only for the records it is sure about and leaves every
+// other one to the rendering path (record's render and extract): any
+// substitution that would be nested BinXML outside Event's content, a
+// value the renderer may refuse, a UserData section, a template whose
+// element has two attributes of one name, a record near the renderer's
+// size limits. The differential tests decode every record of the corpus
+// both ways (TestPlanSameAsRender) besides holding the decoder to
+// golang-evtx.
+
+// tplan is a compiled template's shape, as far as the shortcut reads it.
+type tplan struct {
+	// top: usable as a record's top-level template, with its System
+	// element, System's children by sXxx index (the first of each name),
+	// Event's first static EventData child, and the substitutions of
+	// Event's content in order (nested BinXML there becomes Event's first
+	// children).
+	top       bool
+	system    *tnode
+	sys       [sCount]*tnode
+	eventData *tnode
+	eventSubs []int
+	// nested: usable as an instance in Event's content (no root named
+	// System or UserData), with its first root named EventData.
+	nested   bool
+	nestedED *tnode
+	// refs are all the substitutions the template renders; event marks
+	// those of Event's content (the only place nested BinXML may be).
+	refs      []subRef
+	nodes     int // elements
+	textBytes int // bytes of the template's own text
+}
+
+type subRef struct {
+	slot  int
+	event bool
+}
+
+// planOf returns t's plan, making it on first use.
+func planOf(t *ctemplate) *tplan {
+	if t.plan != nil {
+		return t.plan
+	}
+	p := &tplan{}
+	sound := true
+	var walk func(n *tnode, isEvent bool)
+	walk = func(n *tnode, isEvent bool) {
+		p.nodes++
+		for i, a := range n.attrs {
+			for _, b := range n.attrs[:i] {
+				if b.name == a.name {
+					sound = false // first-match lookups would need the values
+				}
+			}
+			if a.value.kind == pieceText {
+				p.textBytes += len(a.value.text)
+			} else {
+				p.refs = append(p.refs, subRef{slot: a.value.sub})
+			}
+		}
+		for _, pc := range n.content {
+			if pc.kind == pieceText {
+				p.textBytes += len(pc.text)
+				continue
+			}
+			p.refs = append(p.refs, subRef{slot: pc.sub, event: isEvent})
+			if isEvent {
+				p.eventSubs = append(p.eventSubs, pc.sub)
+			}
+		}
+		for _, c := range n.children {
+			walk(c, false)
+		}
+	}
+	top := len(t.roots) == 1 && t.roots[0].name == "Event"
+	for _, r := range t.roots {
+		walk(r, top)
+	}
+	if top {
+		p.top = true
+		for _, c := range t.roots[0].children {
+			switch c.name {
+			case "System":
+				if p.system == nil {
+					p.system = c
+				}
+			case "EventData":
+				if p.eventData == nil {
+					p.eventData = c
+				}
+			case "UserData":
+				p.top = false // the rendering path reads UserData
+			}
+		}
+		if p.system == nil {
+			p.top = false
+		} else {
+			for _, c := range p.system.children {
+				if k := systemChild(c.name); k >= 0 && p.sys[k] == nil {
+					p.sys[k] = c
+				}
+			}
+		}
+	}
+	p.nested = true
+	for _, r := range t.roots {
+		switch r.name {
+		case "System", "UserData":
+			p.nested = false
+		case "EventData":
+			if p.nestedED == nil {
+				p.nestedED = r
+			}
+		}
+	}
+	if !sound {
+		p.top, p.nested = false, false
+	}
+	t.plan = p
+	return p
+}
+
+// planned decodes the record whose top-level instance is top by its
+// template's plan; ok is false when the plan cannot vouch for it.
+func (st *fastState) planned(top int) (r *Record, ok bool) {
+	inst := &st.insts[top]
+	p := planOf(inst.tmpl)
+	if !p.top {
+		return nil, false
+	}
+	nodes, text := 1+p.nodes, p.textBytes
+	if !st.plannedValues(inst, p, &text) {
+		return nil, false
+	}
+	ed, edInst := (*tnode)(nil), -1
+	for _, slot := range p.eventSubs {
+		v := inst.vals[slot]
+		if v.typ != valBinXML {
+			continue
+		}
+		nested := &st.insts[v.nested]
+		np := planOf(nested.tmpl)
+		if !np.nested {
+			return nil, false
+		}
+		nodes += np.nodes
+		text += np.textBytes
+		for _, ref := range np.refs {
+			if ref.slot >= len(nested.vals) || nested.vals[ref.slot].typ == valBinXML {
+				return nil, false
+			}
+			if !st.plannedValue(nested.vals[ref.slot], &text) {
+				return nil, false
+			}
+		}
+		if ed == nil && np.nestedED != nil {
+			ed, edInst = np.nestedED, v.nested
+		}
+	}
+	if ed == nil && p.eventData != nil {
+		ed, edInst = p.eventData, top
+	}
+	if nodes >= maxRenderNodes || text > maxRenderText {
+		return nil, false // near the renderer's limits: let it decide
+	}
+	src := &st.planSrc
+	src.st, src.vals, src.sys = st, inst.vals, &p.sys
+	r, err := st.fillSystem(src)
+	if err != nil {
+		return nil, false
+	}
+	if ed != nil {
+		r.EventData = st.planEventData(ed, st.insts[edInst].vals)
+	}
+	return r, true
+}
+
+// plannedValues checks the substitutions inst's template renders: in
+// range, nested BinXML only in Event's content, every other value one the
+// renderer takes. text grows by a bound on their rendered size.
+func (st *fastState) plannedValues(inst *instance, p *tplan, text *int) bool {
+	for _, ref := range p.refs {
+		if ref.slot >= len(inst.vals) {
+			return false
+		}
+		v := inst.vals[ref.slot]
+		if v.typ == valBinXML {
+			if !ref.event {
+				return false
+			}
+			continue
+		}
+		if !st.plannedValue(v, text) {
+			return false
+		}
+	}
+	return true
+}
+
+// plannedValue reports whether appendValue renders v, adding a bound on
+// its size to text.
+func (st *fastState) plannedValue(v valRef, text *int) bool {
+	switch v.typ {
+	case valNull:
+		return true
+	case valString, valAnsi, valInt8, valUInt8, valInt16, valUInt16, valInt32, valUInt32,
+		valInt64, valUInt64, valHex32, valHex64, valReal64, valBool, valBinary, valGUID,
+		valFileTime, valSysTime, valSID:
+		*text += 4*v.size + 48
+		return true
+	}
+	*text += 16*v.size + 64
+	scratch, ok := st.appendValue(st.scratch[:0], v)
+	st.scratch = scratch[:0]
+	return ok
+}
+
+// appendPieces renders a planned element's content (its own text, as a
+// node's text is) from vals.
+func (st *fastState) appendPieces(dst []byte, pieces []piece, vals []valRef) []byte {
+	for i := range pieces {
+		dst = st.appendPiece(dst, &pieces[i], vals)
+	}
+	return dst
+}
+
+func (st *fastState) appendPiece(dst []byte, pc *piece, vals []valRef) []byte {
+	if pc.kind == pieceText {
+		return append(dst, pc.text...)
+	}
+	if v := vals[pc.sub]; v.typ != valNull {
+		dst, _ = st.appendValue(dst, v) // plannedValues checked it renders
+	}
+	return dst
+}
+
+// planSystem reads System through a plan.
+type planSystem struct {
+	st   *fastState
+	vals []valRef
+	sys  *[sCount]*tnode
+}
+
+func (s *planSystem) text(k int) ([]byte, bool) {
+	n := s.sys[k]
+	if n == nil {
+		return nil, false
+	}
+	start := len(s.st.text)
+	s.st.text = s.st.appendPieces(s.st.text, n.content, s.vals)
+	return trimSpaceBytes(s.st.text[start:]), true
+}
+
+// attrPiece returns attribute name of child k, and whether the rendered
+// element has it (an optional substitution with no value drops it).
+func (s *planSystem) attrPiece(k int, name string) (*piece, bool) {
+	n := s.sys[k]
+	if n == nil {
+		return nil, false
+	}
+	for i := range n.attrs {
+		a := &n.attrs[i]
+		if a.name != name {
+			continue
+		}
+		if a.value.kind == pieceOptSub && s.vals[a.value.sub].typ == valNull {
+			return nil, false
+		}
+		return &a.value, true
+	}
+	return nil, false
+}
+
+func (s *planSystem) attr(k int, name string) ([]byte, bool) {
+	pc, ok := s.attrPiece(k, name)
+	if !ok {
+		return nil, false
+	}
+	start := len(s.st.text)
+	s.st.text = s.st.appendPiece(s.st.text, pc, s.vals)
+	return s.st.text[start:], true
+}
+
+func (s *planSystem) attrString(k int, name string) string {
+	pc, ok := s.attrPiece(k, name)
+	switch {
+	case !ok:
+		return ""
+	case pc.kind == pieceText:
+		return pc.text
+	}
+	b, _ := s.attr(k, name)
+	return s.st.intern(b)
+}
+
+func (s *planSystem) single(k int) (valRef, bool) {
+	n := s.sys[k]
+	if n == nil || len(n.content) != 1 || n.content[0].kind == pieceText {
+		return valRef{}, false
+	}
+	v := s.vals[n.content[0].sub]
+	return v, v.typ != valNull
+}
+
+func (s *planSystem) singleAttr(k int, name string) (valRef, bool) {
+	pc, ok := s.attrPiece(k, name)
+	if !ok || pc.kind == pieceText {
+		return valRef{}, false
+	}
+	v := s.vals[pc.sub]
+	return v, v.typ != valNull
+}
+
+func (s *planSystem) time(k int, name string) (time.Time, bool, bool) {
+	pc, ok := s.attrPiece(k, name)
+	if !ok {
+		return time.Time{}, false, true
+	}
+	if v, ok := s.singleAttr(k, name); ok && (v.typ == valFileTime || v.typ == valSysTime) {
+		// These render as non-empty text; timeOfValue reads the value
+		// itself unless the year is out of RFC 3339's range.
+		var t time.Time
+		if v.typ == valFileTime {
+			t = filetime(binary.LittleEndian.Uint64(s.st.cr.b[v.off:]))
+		} else {
+			t = systime(s.st.cr.b[v.off : v.off+16])
+		}
+		if y := t.Year(); y >= 1 && y <= 9999 {
+			return t.UTC(), true, true
+		}
+	}
+	text, _ := s.attr(k, name)
+	if len(text) == 0 {
+		return time.Time{}, false, true
+	}
+	single := pc.kind != pieceText
+	var v valRef
+	if single {
+		v = s.vals[pc.sub]
+	}
+	t, ok := s.st.timeOfValue(single, v.typ, v.off, text)
+	return t, true, ok
+}
+
+// planEventData is eventData for a planned EventData element: its
+// children's texts as values, Data elements keyed by their Name.
+func (st *fastState) planEventData(ed *tnode, vals []valRef) map[string]string {
+	m := make(map[string]string, len(ed.children))
+	if len(ed.children) == 0 {
+		return m
+	}
+	lo := len(st.text)
+	ends := st.ends[:0]
+	for _, c := range ed.children {
+		st.text = st.appendPieces(st.text, c.content, vals)
+		ends = append(ends, int32(len(st.text)-lo))
+	}
+	st.ends = ends
+	all := string(st.text[lo:])
+	value := func(i int) string {
+		start := int32(0)
+		if i > 0 {
+			start = ends[i-1]
+		}
+		return all[start:ends[i]]
+	}
+	unnamed := 0
+	key := func(c *tnode) string {
+		if c.name != "Data" {
+			return c.name
+		}
+		for i := range c.attrs {
+			a := &c.attrs[i]
+			if a.name != "Name" {
+				continue
+			}
+			switch {
+			case a.value.kind == pieceText:
+				if a.value.text != "" {
+					return a.value.text
+				}
+			case vals[a.value.sub].typ != valNull:
+				start := len(st.text)
+				st.text = st.appendPiece(st.text, &a.value, vals)
+				if len(st.text) > start {
+					return st.intern(st.text[start:])
+				}
+			}
+			break
+		}
+		unnamed++
+		return "param" + strconv.Itoa(unnamed)
+	}
+	for i, c := range ed.children {
+		k := key(c)
+		before := len(m)
+		m[k] = value(i)
+		if len(m) == before {
+			// A repeated name: again with put, which keeps the first value
+			// and suffixes the others, as eventDataCareful does.
+			m = map[string]string{}
+			unnamed = 0
+			for j, c := range ed.children {
+				put(m, key(c), value(j))
+			}
+			return m
+		}
+	}
+	return m
+}
