@@ -49,6 +49,7 @@ type Collector struct {
 	// tracked, when not nil, are the only fields whose presence per source
 	// is recorded (see TrackFields); nil records every field.
 	tracked []string
+	memo    memo
 }
 
 // TrackFields limits the per-source field inventory to fields: the fields
@@ -96,7 +97,7 @@ func (c *Collector) AddPolicy(p Policy) {
 
 type hostAcc struct {
 	key       string
-	names     map[string]int
+	names     map[string]*int // records per name variant
 	namesCut  int
 	records   int
 	first     time.Time
@@ -171,7 +172,9 @@ type fileCounts struct {
 	cut int
 }
 
-func (f *fileCounts) add(path string, rid uint64, hasRID bool) {
+// add counts a record of path and returns its FileCount, nil when the
+// bound on files left it out (counted as cut).
+func (f *fileCounts) add(path string, rid uint64, hasRID bool) *FileCount {
 	if f.m == nil {
 		f.m = map[string]*FileCount{}
 	}
@@ -179,10 +182,20 @@ func (f *fileCounts) add(path string, rid uint64, hasRID bool) {
 	if fc == nil {
 		if len(f.m) >= maxFilesPerList {
 			f.cut++
-			return
+			return nil
 		}
 		fc = &FileCount{Path: path}
 		f.m[path] = fc
+	}
+	f.addTo(fc, rid, hasRID)
+	return fc
+}
+
+// addTo counts a record in fc, the FileCount add returned (nil: cut).
+func (f *fileCounts) addTo(fc *FileCount, rid uint64, hasRID bool) {
+	if fc == nil {
+		f.cut++
+		return
 	}
 	fc.Records++
 	if hasRID {
@@ -235,7 +248,7 @@ func (c *Collector) host(computer string) *hostAcc {
 		if h == nil {
 			h = &hostAcc{
 				key:      key,
-				names:    map[string]int{},
+				names:    map[string]*int{},
 				channels: map[string]*channelAcc{},
 				sources:  map[sourceKey]*sourceAcc{},
 				files:    map[string]bool{},
@@ -335,7 +348,7 @@ func (c *Collector) eventFromDoc(d mapping.Doc) event {
 // for a record NeedsDocument does not hold back: the mapping's own answers
 // (mapping.Kept, Timestamp, Outcome, ...) stand for the fields of the
 // document. The differential tests hold the two to the same events.
-func (c *Collector) eventFromRecord(r *evtx.Record) event {
+func eventFromRecord(r *evtx.Record) event {
 	ev := event{
 		computer:   mapping.Kept(r, r.Computer),
 		channel:    mapping.Kept(r, r.Channel),
@@ -359,7 +372,9 @@ func (c *Collector) eventFromRecord(r *evtx.Record) event {
 	pcl, _ := mapping.FieldValues(r, "process.command_line")
 	ev.commandLine = cmd != "" || len(pcl) > 0 && pcl[0] != ""
 	if name, ok := mapping.TaskName(r); ok {
-		ev.task = c.taskID(name)
+		if sub, ok := SubcategoryByName(name); ok {
+			ev.task = int64(sub.ID) // as taskID, without its cache
+		}
 	}
 	return ev
 }
@@ -399,11 +414,48 @@ func NeedsDocument(r *evtx.Record) bool {
 // channelOf returns the lower-case channel the collector files a record
 // under: Sysmon events whose channel is missing go under Sysmon's.
 func channelOf(channel, provider string) string {
-	lch := strings.ToLower(channel)
-	if lch == "" && strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
+	if channel == "" && strings.EqualFold(provider, "Microsoft-Windows-Sysmon") {
 		return channelSysmon
 	}
-	return lch
+	for _, known := range [...]string{channelSecurity, channelSysmon, channelSystem} {
+		if lowerIs(channel, known) {
+			return known
+		}
+	}
+	return strings.ToLower(channel)
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower, for an ASCII lower
+// without ToLower's allocation when s is ASCII too.
+func lowerIs(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.ToLower(s) == lower
+		}
+	}
+	return len(s) == len(lower) && strings.EqualFold(s, lower)
+}
+
+// Prepared is what Prepare works out about a record for AddPrepared: a
+// pure function of the record, so that the scan computes it on its
+// decoding workers, in parallel, and the collector's own goroutine only
+// counts.
+type Prepared struct {
+	needsDoc bool
+	ev       event
+}
+
+// NeedsDocument reports whether the record needs its document
+// (NeedsDocument of the record).
+func (p Prepared) NeedsDocument() bool { return p.needsDoc }
+
+// Prepare works out what AddPrepared needs to know about r without its
+// document. It is safe for concurrent use.
+func Prepare(r *evtx.Record) Prepared {
+	if NeedsDocument(r) {
+		return Prepared{needsDoc: true}
+	}
+	return Prepared{ev: eventFromRecord(r)}
 }
 
 // AddLazy takes r into account as AddRecord(r, mapping.Map(r)) would,
@@ -411,33 +463,36 @@ func channelOf(channel, provider string) string {
 // NeedsDocument): the scan maps just the records something needs, and
 // most records need nothing but their origin and kind.
 func (c *Collector) AddLazy(r *evtx.Record, mapDoc func() mapping.Doc) {
-	if c.tracked == nil || NeedsDocument(r) {
+	c.AddPrepared(r, Prepare(r), mapDoc)
+}
+
+// AddPrepared is AddLazy with Prepare(r) already worked out.
+func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mapping.Doc) {
+	if c.tracked == nil || p.needsDoc {
 		c.AddRecord(r, mapDoc())
 		return
 	}
-	ev := c.eventFromRecord(r)
+	ev := p.ev
 	// A rule field the record's source has not shown yet is learnt from
 	// the document, when the record's kind can have it at all.
-	if h := c.hosts[hostKey(ev.computer)]; h != nil {
+	var src *sourceAcc
+	if m := &c.memo; m.matches(ev) {
+		src = m.src
+	} else if h := c.hosts[hostKey(ev.computer)]; h != nil {
 		channel, _ := c.channelNames(ev)
-		if src := h.sources[sourceKey{channel, ev.eid}]; src != nil && len(src.fields) == len(c.tracked) {
-			c.addRecordEvent(r, ev)
-			return
-		} else if src != nil {
-			for _, k := range c.tracked {
-				if _, seen := src.fields[k]; !seen && mapping.MayHave(r, k) {
-					c.AddRecord(r, mapDoc())
-					return
+		src = h.sources[sourceKey{channel, ev.eid}]
+	}
+	if src == nil || len(src.fields) != len(c.tracked) {
+		for _, k := range c.tracked {
+			if src != nil {
+				if _, seen := src.fields[k]; seen {
+					continue
 				}
 			}
-			c.addRecordEvent(r, ev)
-			return
-		}
-	}
-	for _, k := range c.tracked {
-		if mapping.MayHave(r, k) {
-			c.AddRecord(r, mapDoc())
-			return
+			if mapping.MayHave(r, k) {
+				c.AddRecord(r, mapDoc())
+				return
+			}
 		}
 	}
 	c.addRecordEvent(r, ev)
@@ -459,13 +514,73 @@ func (c *Collector) channelNames(ev event) (lch, channel string) {
 	return lch, channel
 }
 
+// memo remembers where the last event without a document was counted:
+// consecutive records of a log share their host, channel, file and mostly
+// their event ID, and the next such event is counted in the same places
+// without looking them up again. Every pointer stays valid (the maps hold
+// pointers); a nil one stands for a place a bound left out, counted as cut.
+type memo struct {
+	ok                                bool
+	computer, channel, provider, path string
+	eid                               int64
+	h                                 *hostAcc
+	name                              *int
+	ch                                *channelAcc
+	chFile                            *FileCount
+	src                               *sourceAcc
+	srcFile                           *FileCount
+	file                              *fileAcc
+}
+
+func (m *memo) matches(ev event) bool {
+	return m.ok && ev.eid == m.eid && ev.computer == m.computer && ev.channel == m.channel &&
+		ev.path == m.path && ev.provider == m.provider
+}
+
+// addMemo is add for an event without a document that matches c.memo,
+// doing exactly what add does with the places it would look up.
+func (c *Collector) addMemo(ev event) {
+	m := &c.memo
+	h := m.h
+	if m.name != nil {
+		*m.name++
+	} else {
+		h.namesCut++
+	}
+	h.records++
+	rid, hasRID, ts := ev.rid, ev.hasRID, ev.ts
+	widen(&h.first, &h.last, ts)
+	m.ch.records++
+	widen(&m.ch.first, &m.ch.last, ts)
+	m.ch.files.addTo(m.chFile, rid, hasRID)
+	if src := m.src; src != nil {
+		src.records++
+		widen(&src.first, &src.last, ts)
+		src.files.addTo(m.srcFile, rid, hasRID)
+	} else {
+		h.sourceCut++
+	}
+	c.addSpecial(h, ev, nil)
+	if m.file != nil {
+		m.file.add(rid, hasRID, ts)
+	}
+}
+
 // add takes one event into account; d is its document, nil when
 // NeedsDocument let the record through without one.
 func (c *Collector) add(ev event, d mapping.Doc) {
+	if d == nil && c.memo.matches(ev) {
+		c.addMemo(ev)
+		return
+	}
+	c.memo.ok = false
 	computer := ev.computer
 	h := c.host(computer)
-	if _, ok := h.names[computer]; ok || len(h.names) < maxNames {
-		h.names[computer]++
+	if n := h.names[computer]; n != nil {
+		*n++
+	} else if len(h.names) < maxNames {
+		one := 1
+		h.names[computer] = &one
 	} else {
 		h.namesCut++
 	}
@@ -487,7 +602,7 @@ func (c *Collector) add(ev event, d mapping.Doc) {
 	}
 	ch.records++
 	widen(&ch.first, &ch.last, ts)
-	ch.files.add(path, rid, hasRID)
+	chFile := ch.files.add(path, rid, hasRID)
 
 	sk := sourceKey{lch, eid}
 	src := h.sources[sk]
@@ -495,10 +610,11 @@ func (c *Collector) add(ev event, d mapping.Doc) {
 		src = &sourceAcc{channel: channel, eventID: eid, categories: map[string]bool{}, fields: map[string]bool{}}
 		h.sources[sk] = src
 	}
+	var srcFile *FileCount
 	if src != nil {
 		src.records++
 		widen(&src.first, &src.last, ts)
-		src.files.add(path, rid, hasRID)
+		srcFile = src.files.add(path, rid, hasRID)
 		for _, cat := range ev.categories {
 			if len(src.categories) < maxCategories {
 				src.categories[strings.ToLower(cat)] = true
@@ -511,24 +627,40 @@ func (c *Collector) add(ev event, d mapping.Doc) {
 		h.sourceCut++
 	}
 
-	// ev makes the evidence entry for the few events kept one by one, only
-	// for them (a value, not a closure, so that Add allocates nothing).
-	evd := evidence{eid: eid, channel: channel, ts: ts, path: path, rid: rid}
+	c.addSpecial(h, ev, d)
+
+	var file *fileAcc
+	if path != "" {
+		file = c.file(path, h.key)
+		file.add(rid, hasRID, ts)
+	}
+	if d == nil {
+		// Remember the places, for the next records of the same origin
+		// (the categories and fields of src need no second look: the same
+		// provider and event ID give the same categories, and d is nil).
+		c.memo = memo{ok: true, computer: computer, channel: ev.channel, provider: ev.provider, path: path, eid: eid,
+			h: h, name: h.names[computer], ch: ch, chFile: chFile, src: src, srcFile: srcFile, file: file}
+	}
+}
+
+// addSpecial does what the record's channel calls for beyond counting.
+func (c *Collector) addSpecial(h *hostAcc, ev event, d mapping.Doc) {
+	lch, channel := c.channelNames(ev)
+	// evd makes the evidence entry for the few events kept one by one,
+	// only for them (a value, not a closure, so that Add allocates
+	// nothing).
+	evd := evidence{eid: ev.eid, channel: channel, ts: ev.ts, path: ev.path, rid: ev.rid}
 	switch lch {
 	case channelSysmon:
 		c.addSysmon(h, d, ev, evd)
 	case channelSecurity:
 		c.addSecurity(h, d, ev, evd)
 	case channelSystem:
-		if eid == 104 && strings.Contains(strings.ToLower(ev.provider), "eventlog") {
+		if ev.eid == 104 && strings.Contains(strings.ToLower(ev.provider), "eventlog") {
 			e := evd.event()
 			e.Detail = clearedDetail(d, "log cleared")
 			h.cleared.add(e)
 		}
-	}
-
-	if path != "" {
-		c.file(path, h.key).add(rid, hasRID, ts)
 	}
 }
 

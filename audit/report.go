@@ -135,7 +135,7 @@ func (c *Collector) hostReport(h *hostAcc, bySource map[string]*evtx.Source) Hos
 		Truncated: []string{},
 	}
 	for name, n := range h.names {
-		out.Names = append(out.Names, NameCount{Name: name, Records: n})
+		out.Names = append(out.Names, NameCount{Name: name, Records: *n})
 	}
 	sort.Slice(out.Names, func(i, j int) bool {
 		if out.Names[i].Records != out.Names[j].Records {

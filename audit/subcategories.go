@@ -148,9 +148,25 @@ func SubcategoryByGUID(guid string) (Subcategory, bool) {
 // without the "Audit " prefix auditpol /backup and Group Policy use;
 // case, spacing and the "/" of "User / Device Claims" are not significant.
 func SubcategoryByName(name string) (Subcategory, bool) {
+	if s, ok := subcategoriesByExactName()[name]; ok {
+		return s, true
+	}
 	s, ok := subcategoriesByName()[nameKey(name)]
 	return s, ok
 }
+
+// subcategoriesByExactName answers for the names as the table (and the
+// mapping's winlog.task) spells them, without nameKey's allocations: the
+// lookup runs for every Security record. Each answer is the one nameKey
+// gives.
+var subcategoriesByExactName = sync.OnceValue(func() map[string]Subcategory {
+	byKey := subcategoriesByName()
+	m := make(map[string]Subcategory, len(subcategories))
+	for _, s := range subcategories {
+		m[s.Name] = byKey[nameKey(s.Name)]
+	}
+	return m
+})
 
 // subcategoriesByName indexes the table by nameKey, once (it is read for
 // the Task name of every Security record).

@@ -3,10 +3,12 @@ package audit
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -144,7 +146,7 @@ func TestEventFromRecordSameAsDoc(t *testing.T) {
 			return nil
 		}
 		light++
-		require.Equal(t, c.eventFromDoc(mapping.Map(r)), c.eventFromRecord(r), "%s record %d", r.Path, r.RecordID)
+		require.Equal(t, c.eventFromDoc(mapping.Map(r)), eventFromRecord(r), "%s record %d", r.Path, r.RecordID)
 		return nil
 	})
 	require.NoError(t, err)
@@ -174,4 +176,44 @@ func TestAddLazySameReport(t *testing.T) {
 	require.Equal(t, want, lazy.Report(res.Sources, rules))
 	t.Logf("%d records, %d mapped", records, mapped)
 	require.Less(t, mapped, records, "AddLazy mapped every record")
+}
+
+// TestAddLazyBoundsSameReport drives records without documents past the
+// collector's bounds (files per list, sources per host, name variants),
+// interleaved so that AddPrepared's memo of the last places meets cut
+// ones: the report must be the one of mapped documents.
+func TestAddLazyBoundsSameReport(t *testing.T) {
+	rules := trackRules(t)
+	full, lazy := NewCollector(), NewCollector()
+	full.TrackFields(RuleFields(rules))
+	lazy.TrackFields(RuleFields(rules))
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	task := 12544 // Logon
+	for i := range 3000 {
+		r := &evtx.Record{
+			Path:           fmt.Sprintf("host%d/Security-%d.evtx", i%3, i%(maxFilesPerList+40)),
+			RecordID:       uint64(i/2 + 1),
+			HeaderRecordID: uint64(i + 1),
+			TimeCreated:    base.Add(time.Duration(i%500) * time.Minute),
+			Provider:       "Microsoft-Windows-Security-Auditing",
+			EventID:        4624 + i%(maxSourcesPerHost/4),
+			Task:           &task,
+			Keywords:       []string{"0x8020000000000000", "0x8010000000000000"}[i%2],
+			Channel:        []string{"Security", "security", "Application"}[i%7%3],
+			Computer:       fmt.Sprintf("DC%d.corp%d.local", i%3, i%(maxNames+10)),
+			EventData:      map[string]string{"TargetUserName": "u", "ObjectType": []string{"File", "Key"}[i%2]},
+		}
+		for range 1 + i%3 { // runs of the same origin, for the memo
+			full.AddRecord(r, mapping.Map(r))
+			lazy.AddLazy(r, func() mapping.Doc { return mapping.Map(r) })
+		}
+	}
+	want := full.Report(nil, rules)
+	require.NotEmpty(t, want)
+	require.Equal(t, want, lazy.Report(nil, rules))
+	var truncated int
+	for _, h := range want {
+		truncated += len(h.Truncated)
+	}
+	require.Positive(t, truncated, "the bounds were not reached")
 }

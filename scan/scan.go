@@ -71,6 +71,7 @@ type Options struct {
 // document when something needs it (nil otherwise) and, when it is within
 // From/To, the indices of the rules it matches.
 type prepared struct {
+	audit   audit.Prepared
 	doc     mapping.Doc
 	inRange bool
 	matched []int
@@ -169,8 +170,8 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		return &worker{mapper: mapping.NewMapper(), gate: newRuleGate(runnable)}
 	}}
 	prepare := func(rec *evtx.Record) prepared {
-		var p prepared
-		need := opts.MapAll || audit.NeedsDocument(rec) || window > 0 && mayCorroborate(rec)
+		p := prepared{audit: audit.Prepare(rec)}
+		need := opts.MapAll || p.audit.NeedsDocument() || window > 0 && mayCorroborate(rec)
 		w := workers.Get().(*worker)
 		if !opts.AuditOnly && inTimeRange(rec.TimeCreated, opts.From, opts.To) {
 			p.inRange = true
@@ -197,7 +198,7 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		if doc != nil {
 			collector.AddRecord(rec, doc)
 		} else {
-			collector.AddLazy(rec, func() mapping.Doc {
+			collector.AddPrepared(rec, p.audit, func() mapping.Doc {
 				doc = emitMapper.Map(rec)
 				return doc
 			})
