@@ -476,8 +476,8 @@ func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mappin
 	// A rule field the record's source has not shown yet is learnt from
 	// the document, when the record's kind can have it at all.
 	var src *sourceAcc
-	if m := &c.memo; m.matches(ev) {
-		src = m.src
+	if s := c.memo.source(ev.eid); s != nil && c.memo.sameOrigin(ev) {
+		src = s.src
 	} else if h := c.hosts[hostKey(ev.computer)]; h != nil {
 		channel, _ := c.channelNames(ev)
 		src = h.sources[sourceKey{channel, ev.eid}]
@@ -514,32 +514,57 @@ func (c *Collector) channelNames(ev event) (lch, channel string) {
 	return lch, channel
 }
 
-// memo remembers where the last event without a document was counted:
-// consecutive records of a log share their host, channel, file and mostly
-// their event ID, and the next such event is counted in the same places
-// without looking them up again. Every pointer stays valid (the maps hold
-// pointers); a nil one stands for a place a bound left out, counted as cut.
+// memo remembers where the last events without a document were counted:
+// consecutive records of a log share their host, channel and file, and
+// cycle through a few event IDs, so the next such event is counted in the
+// same places without looking them up again. Every pointer stays valid
+// (the maps hold pointers); a nil one stands for a place a bound left
+// out, counted as cut.
 type memo struct {
 	ok                                bool
 	computer, channel, provider, path string
-	eid                               int64
 	h                                 *hostAcc
 	name                              *int
 	ch                                *channelAcc
 	chFile                            *FileCount
-	src                               *sourceAcc
-	srcFile                           *FileCount
 	file                              *fileAcc
+	sources                           [4]memoSource // by event ID, the most recent first
 }
 
-func (m *memo) matches(ev event) bool {
-	return m.ok && ev.eid == m.eid && ev.computer == m.computer && ev.channel == m.channel &&
-		ev.path == m.path && ev.provider == m.provider
+type memoSource struct {
+	ok      bool
+	eid     int64
+	src     *sourceAcc
+	srcFile *FileCount
 }
 
-// addMemo is add for an event without a document that matches c.memo,
-// doing exactly what add does with the places it would look up.
-func (c *Collector) addMemo(ev event) {
+func (m *memo) sameOrigin(ev event) bool {
+	return m.ok && ev.computer == m.computer && ev.channel == m.channel && ev.path == m.path && ev.provider == m.provider
+}
+
+// source returns the remembered places of ev's event ID, nil if none.
+func (m *memo) source(eid int64) *memoSource {
+	for i := range m.sources {
+		if s := &m.sources[i]; s.ok && s.eid == eid {
+			return s
+		}
+	}
+	return nil
+}
+
+// remember notes where add counted ev.
+func (m *memo) remember(ev event, h *hostAcc, ch *channelAcc, chFile *FileCount, file *fileAcc, src *sourceAcc, srcFile *FileCount) {
+	if !m.sameOrigin(ev) {
+		*m = memo{ok: true, computer: ev.computer, channel: ev.channel, provider: ev.provider, path: ev.path,
+			h: h, name: h.names[ev.computer], ch: ch, chFile: chFile, file: file}
+	}
+	copy(m.sources[1:], m.sources[:len(m.sources)-1])
+	m.sources[0] = memoSource{ok: true, eid: ev.eid, src: src, srcFile: srcFile}
+}
+
+// addMemo is add for an event without a document whose places c.memo
+// holds (s for its event ID), doing exactly what add does there.
+func (c *Collector) addMemo(ev event, s *memoSource) {
 	m := &c.memo
 	h := m.h
 	if m.name != nil {
@@ -553,10 +578,10 @@ func (c *Collector) addMemo(ev event) {
 	m.ch.records++
 	widen(&m.ch.first, &m.ch.last, ts)
 	m.ch.files.addTo(m.chFile, rid, hasRID)
-	if src := m.src; src != nil {
+	if src := s.src; src != nil {
 		src.records++
 		widen(&src.first, &src.last, ts)
-		src.files.addTo(m.srcFile, rid, hasRID)
+		src.files.addTo(s.srcFile, rid, hasRID)
 	} else {
 		h.sourceCut++
 	}
@@ -569,11 +594,12 @@ func (c *Collector) addMemo(ev event) {
 // add takes one event into account; d is its document, nil when
 // NeedsDocument let the record through without one.
 func (c *Collector) add(ev event, d mapping.Doc) {
-	if d == nil && c.memo.matches(ev) {
-		c.addMemo(ev)
-		return
+	if d == nil && c.memo.sameOrigin(ev) {
+		if s := c.memo.source(ev.eid); s != nil {
+			c.addMemo(ev, s)
+			return
+		}
 	}
-	c.memo.ok = false
 	computer := ev.computer
 	h := c.host(computer)
 	if n := h.names[computer]; n != nil {
@@ -638,8 +664,7 @@ func (c *Collector) add(ev event, d mapping.Doc) {
 		// Remember the places, for the next records of the same origin
 		// (the categories and fields of src need no second look: the same
 		// provider and event ID give the same categories, and d is nil).
-		c.memo = memo{ok: true, computer: computer, channel: ev.channel, provider: ev.provider, path: path, eid: eid,
-			h: h, name: h.names[computer], ch: ch, chFile: chFile, src: src, srcFile: srcFile, file: file}
+		c.memo.remember(ev, h, ch, chFile, file, src, srcFile)
 	}
 }
 

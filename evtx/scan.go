@@ -70,7 +70,7 @@ func silenceGoEvtx() {
 // Memory is bounded: at most a few chunks per worker are in flight between
 // the reader and emit, whatever the size of the files.
 func Scan(ctx context.Context, paths []string, opts Options, emit func(*Record) error) (*Result, error) {
-	return scanWith(ctx, paths, opts, nil, func(r *Record, _ any) error { return emit(r) })
+	return scanWith(ctx, paths, opts, nil, func(r *Record, _ any, _ int) error { return emit(r) })
 }
 
 // ScanPrepared is Scan with per-record work moved onto the decoding
@@ -82,10 +82,22 @@ func Scan(ctx context.Context, paths []string, opts Options, emit func(*Record) 
 // run on every core while the stateful one (accounting, alerts) stays
 // sequential and deterministic.
 func ScanPrepared[T any](ctx context.Context, paths []string, opts Options, prepare func(*Record) T, emit func(*Record, T) error) (*Result, error) {
-	return scanWith(ctx, paths, opts, func(r *Record) any { return prepare(r) }, func(r *Record, p any) error { return emit(r, p.(T)) })
+	// One []T per chunk: a value per record boxed in an interface would
+	// cost an allocation per record.
+	prepareChunk := func(recs []*Record) any {
+		batch := make([]T, len(recs))
+		for i, r := range recs {
+			batch[i] = prepare(r)
+		}
+		return batch
+	}
+	return scanWith(ctx, paths, opts, prepareChunk, func(r *Record, batch any, i int) error { return emit(r, batch.([]T)[i]) })
 }
 
-func scanWith(ctx context.Context, paths []string, opts Options, prepare func(*Record) any, emit func(*Record, any) error) (*Result, error) {
+// scanWith is Scan and ScanPrepared: prepare (nil: none) runs on a worker
+// for a chunk's records, and emit gets each record with that chunk's
+// prepared batch and the record's index in it.
+func scanWith(ctx context.Context, paths []string, opts Options, prepare func([]*Record) any, emit func(*Record, any, int) error) (*Result, error) {
 	d := discoverer{}
 	d.run(paths)
 	res := &Result{Skipped: d.skipped}
@@ -161,14 +173,14 @@ type job struct {
 	hdr   fileHeader
 	err   error
 	out   DecodedChunk
-	// prepared holds prepare's result for each of out.Records.
-	prepared []any
+	// prepared is prepare's batch for out.Records.
+	prepared any
 }
 
 type scanner struct {
 	inputs   []Input
 	decoder  Decoder
-	prepare  func(*Record) any // nil: nothing to do on the workers
+	prepare  func([]*Record) any // nil: nothing to do on the workers
 	progress func(int64)
 	jobs     chan *job
 	results  chan *job
@@ -310,10 +322,7 @@ func (s *scanner) work(ctx context.Context) {
 			s.buffers.Put(j.data)
 			j.data = nil
 			if s.prepare != nil {
-				j.prepared = make([]any, len(j.out.Records))
-				for i, r := range j.out.Records {
-					j.prepared[i] = s.prepare(r)
-				}
+				j.prepared = s.prepare(j.out.Records)
 			}
 		}
 		select {
@@ -340,7 +349,7 @@ func (s *scanner) decode(data []byte, loc ChunkLocation) (out DecodedChunk) {
 
 // collect puts results back in sequence order (a reorder buffer no larger
 // than the token count), keeps the accounting and calls emit.
-func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn func(error), emit func(*Record, any) error) error {
+func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn func(error), emit func(*Record, any, int) error) error {
 	pending := map[int]*job{}
 	next := 0
 	var stopErr error
@@ -377,11 +386,7 @@ func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn 
 				}
 				acc.chunk(j.loc, j.out)
 				for i, r := range j.out.Records {
-					var p any
-					if j.prepared != nil {
-						p = j.prepared[i]
-					}
-					if err := emit(r, p); err != nil {
+					if err := emit(r, j.prepared, i); err != nil {
 						stopErr = err
 						break
 					}
