@@ -103,6 +103,7 @@ type tnode struct {
 	attrs    []tattr
 	content  []piece
 	children []*tnode
+	ed       *edKeys // made on first use when the node is an EventData (plan.go)
 }
 
 // ctemplate is a compiled template definition.

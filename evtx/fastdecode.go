@@ -38,11 +38,17 @@ type fastState struct {
 	text     []byte
 	deferred []int // indices into insts, nested BinXML waiting for their parent's text
 	strs     map[string]string
-	nodeSrc  nodeSystem
-	planSrc  planSystem
-	noPlans  bool // decode every record by rendering (differential tests)
-	scratch  []byte
-	ends     []int32
+	// raws interns a substitution value's rendered text by its type and
+	// bytes (see internValue), bounded like strs.
+	raws    map[string]string
+	nodeSrc nodeSystem
+	planSrc planSystem
+	noPlans bool     // decode every record by rendering (differential tests)
+	keep    *nameSet // event data names planned records keep (nil: all)
+	scratch []byte
+	ends    []int32
+	keys    []string
+	kept    []int
 }
 
 var fastStates = sync.Pool{New: func() any {
@@ -67,6 +73,12 @@ func (d FastDecoder) Decode(data []byte, loc ChunkLocation) DecodedChunk {
 // fast decodes a sound chunk whose records it all understands; ok is false
 // when the chunk is for the reference decoder.
 func (d FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok bool) {
+	return d.fastSome(data, loc, nil)
+}
+
+// fastSome is fast keeping only names of the event data of planned
+// records (nil: all).
+func (d FastDecoder) fastSome(data []byte, loc ChunkLocation, names *nameSet) (out DecodedChunk, ok bool) {
 	defer func() {
 		// Our own reader must not take the scan down: a panic costs the
 		// chunk its fast path, not its records.
@@ -85,6 +97,7 @@ func (d FastDecoder) fast(data []byte, loc ChunkLocation) (out DecodedChunk, ok 
 	defer fastStates.Put(st)
 	st.reset(data)
 	st.noPlans = d.renderOnly
+	st.keep = names
 	spans := findRecords(data, hdr.usedEnd(), false)
 	recs := make([]*Record, 0, len(spans))
 	for _, sp := range spans {
@@ -105,6 +118,9 @@ func (st *fastState) reset(chunk []byte) {
 	st.cr.b = chunk
 	clear(st.cr.names)
 	clear(st.cr.tmpls)
+	if len(st.raws) > 4096 {
+		clear(st.raws)
+	}
 	if len(st.strs) > 4096 {
 		clear(st.strs)
 	}
@@ -597,6 +613,35 @@ func (st *fastState) intern(b []byte) string {
 	return s
 }
 
+// internValue is intern of v's rendered text (trimmed as
+// trimSpaceBytes does when trim is set), looked up by the value's type
+// and bytes first: the computer, channel, keywords, provider GUID and
+// user SID of a log's records repeat, and are then neither rendered nor
+// hashed as text again.
+func (st *fastState) internValue(v valRef, trim bool) string {
+	key := append(st.scratch[:0], v.typ, 0)
+	if trim {
+		key[1] = 1
+	}
+	key = append(key, st.cr.b[v.off:v.off+v.size]...)
+	st.scratch = key[:0]
+	if s, ok := st.raws[string(key)]; ok {
+		return s
+	}
+	start := len(st.text)
+	st.text, _ = st.appendValue(st.text, v)
+	text := st.text[start:]
+	if trim {
+		text = trimSpaceBytes(text)
+	}
+	s := st.intern(text)
+	if st.raws == nil {
+		st.raws = map[string]string{}
+	}
+	st.raws[string(key)] = s
+	return s
+}
+
 // recordAlloc holds a Record and its optional numbers in one allocation.
 type recordAlloc struct {
 	rec  Record
@@ -673,6 +718,8 @@ type systemSource interface {
 	// without the attribute or with an empty one, ok false when it does
 	// not parse.
 	time(k int, name string) (t time.Time, present, ok bool)
+	// textString is intern of text(k).
+	textString(k int) (string, bool)
 	// single returns the one value child k's content consists of, and
 	// singleAttr the one value its attribute name consists of, when the
 	// source knows (a plan); fillSystem then reads numbers without
@@ -702,6 +749,14 @@ func (s *nodeSystem) attr(k int, name string) ([]byte, bool) {
 }
 
 func (s *nodeSystem) attrString(k int, name string) string { return s.st.attrStringOf(s.sn[k], name) }
+
+func (s *nodeSystem) textString(k int) (string, bool) {
+	b, ok := s.text(k)
+	if !ok {
+		return "", false
+	}
+	return s.st.intern(b), true
+}
 
 func (s *nodeSystem) single(int) (valRef, bool)             { return valRef{}, false }
 func (s *nodeSystem) singleAttr(int, string) (valRef, bool) { return valRef{}, false }
@@ -780,8 +835,8 @@ func (st *fastState) fillSystem(src systemSource) (*Record, error) {
 		}
 	}
 	r.Version, r.Level, r.Task, r.Opcode = opt[0], opt[1], opt[2], opt[3]
-	if s, ok := src.text(sKeywords); ok {
-		r.Keywords = st.intern(s)
+	if s, ok := src.textString(sKeywords); ok {
+		r.Keywords = s
 	}
 	if t, present, ok := src.time(sTimeCreated, "SystemTime"); present {
 		if !ok {
@@ -806,11 +861,11 @@ func (st *fastState) fillSystem(src systemSource) (*Record, error) {
 		ra.u32[1] = uint32(v)
 		r.ThreadID = &ra.u32[1]
 	}
-	if s, ok := src.text(sChannel); ok {
-		r.Channel = st.intern(s)
+	if s, ok := src.textString(sChannel); ok {
+		r.Channel = s
 	}
-	if s, ok := src.text(sComputer); ok {
-		r.Computer = st.intern(s)
+	if s, ok := src.textString(sComputer); ok {
+		r.Computer = s
 	}
 	r.UserID = src.attrString(sSecurity, "UserID")
 	return r, nil

@@ -355,3 +355,59 @@ func TestPlansDecodeMostRecords(t *testing.T) {
 		require.Greater(t, planned, 9*rendered, "%s: plans should take most records", path)
 	}
 }
+
+// TestPartialSameAsWhole: a chunk decoded keeping a few event data names
+// (Options.EventData) holds the same records as the whole decode, with
+// the kept names' values; Value answers for every name and Full is the
+// whole record, on every chunk of the corpus and the writer's fixtures.
+func TestPartialSameAsWhole(t *testing.T) {
+	var files []string
+	for _, root := range []string{"../testdata", corpusDir} {
+		if _, err := os.Stat(root); err != nil {
+			t.Logf("%s not present: skipped", root)
+			continue
+		}
+		require.NoError(t, filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && filepath.Ext(p) == ".evtx" {
+				files = append(files, p)
+			}
+			return err
+		}))
+	}
+	keep := newNameSet([]string{"CommandLine", "ObjectName", "SubjectUserName", "Image"})
+	partial, records := 0, 0
+	for _, name := range files {
+		file, err := os.ReadFile(name)
+		require.NoError(t, err)
+		for i, off := 0, fileHeaderSize; off < len(file); i, off = i+1, off+ChunkSize {
+			data := file[off:min(off+ChunkSize, len(file))]
+			loc := ChunkLocation{Path: name, Index: i, Offset: int64(off)}
+			whole := FastDecoder{}.Decode(bytes.Clone(data), loc)
+			some, _ := FastDecoder{}.decodeSome(bytes.Clone(data), loc, keep)
+			require.Equal(t, len(whole.Records), len(some.Records), "%s chunk %d", name, i)
+			require.Equal(t, whole.Failures, some.Failures)
+			require.Equal(t, whole.Damage, some.Damage)
+			for j, w := range whole.Records {
+				r := some.Records[j]
+				records++
+				if r.Partial() {
+					partial++
+					for k := range r.EventData {
+						require.True(t, keep.has(k), "kept %s", k)
+						require.Equal(t, w.EventData[k], r.EventData[k])
+					}
+				}
+				for k, v := range w.EventData {
+					got, ok := r.Value(k)
+					require.True(t, ok, "%s chunk %d record %d: Value(%q)", name, i, j, k)
+					require.Equal(t, v, got)
+				}
+				_, ok := r.Value("NoSuchName")
+				require.False(t, ok)
+				require.Equal(t, w, r.Full(), "%s chunk %d record %d", name, i, j)
+			}
+		}
+	}
+	t.Logf("%d records, %d decoded partially", records, partial)
+	require.Greater(t, partial, records/2, "most records should be decoded partially")
+}

@@ -185,7 +185,11 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 		return nil, false
 	}
 	if ed != nil {
-		r.EventData = st.planEventData(ed, st.insts[edInst].vals)
+		var partial bool
+		r.EventData, partial = st.planEventData(ed, st.insts[edInst].vals, st.keep)
+		if partial {
+			r.partial = &partialData{names: st.keep}
+		}
 	}
 	return r, true
 }
@@ -303,9 +307,21 @@ func (s *planSystem) attrString(k int, name string) string {
 		return ""
 	case pc.kind == pieceText:
 		return pc.text
+	case s.vals[pc.sub].typ == valNull:
+		return "" // a required substitution with no value renders empty
 	}
-	b, _ := s.attr(k, name)
-	return s.st.intern(b)
+	return s.st.internValue(s.vals[pc.sub], false)
+}
+
+func (s *planSystem) textString(k int) (string, bool) {
+	if v, ok := s.single(k); ok {
+		return s.st.internValue(v, true), true
+	}
+	b, ok := s.text(k)
+	if !ok {
+		return "", false
+	}
+	return s.st.intern(b), true
 }
 
 func (s *planSystem) single(k int) (valRef, bool) {
@@ -358,11 +374,45 @@ func (s *planSystem) time(k int, name string) (time.Time, bool, bool) {
 }
 
 // planEventData is eventData for a planned EventData element: its
-// children's texts as values, Data elements keyed by their Name.
-func (st *fastState) planEventData(ed *tnode, vals []valRef) map[string]string {
-	m := make(map[string]string, len(ed.children))
+// children's texts as values, Data elements keyed by their Name. With
+// keep, only the names it holds are rendered (partial is then true),
+// unless a name repeats: the suffixes put gives depend on all of them, so
+// such a record gets all its values.
+func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m map[string]string, partial bool) {
+	c := edKeysOf(ed)
+	keys, unique := c.keys, c.distinct
+	if keys == nil { // a Name is a substitution: per record
+		keys = st.keys[:0]
+		unnamed := 0
+		for _, c := range ed.children {
+			keys = append(keys, st.dataKey(c, vals, &unnamed))
+		}
+		st.keys = keys
+		unique = keep != nil && distinct(keys)
+	}
+	if keep != nil && unique {
+		kept := st.kept[:0]
+		if c.keys != nil {
+			kept = c.keptBy(keep) // the same positions for every record
+		} else {
+			for i, k := range keys {
+				if keep.has(k) {
+					kept = append(kept, i)
+				}
+			}
+			st.kept = kept
+		}
+		m = make(map[string]string, len(kept))
+		for _, i := range kept {
+			start := len(st.text)
+			st.text = st.appendPieces(st.text, ed.children[i].content, vals)
+			m[keys[i]] = string(st.text[start:])
+		}
+		return m, len(kept) < len(keys)
+	}
+	m = make(map[string]string, len(ed.children))
 	if len(ed.children) == 0 {
-		return m
+		return m, false
 	}
 	lo := len(st.text)
 	ends := st.ends[:0]
@@ -379,47 +429,132 @@ func (st *fastState) planEventData(ed *tnode, vals []valRef) map[string]string {
 		}
 		return all[start:ends[i]]
 	}
-	unnamed := 0
-	key := func(c *tnode) string {
-		if c.name != "Data" {
-			return c.name
-		}
-		for i := range c.attrs {
-			a := &c.attrs[i]
-			if a.name != "Name" {
-				continue
-			}
-			switch {
-			case a.value.kind == pieceText:
-				if a.value.text != "" {
-					return a.value.text
-				}
-			case vals[a.value.sub].typ != valNull:
-				start := len(st.text)
-				st.text = st.appendPiece(st.text, &a.value, vals)
-				if len(st.text) > start {
-					return st.intern(st.text[start:])
-				}
-			}
-			break
-		}
-		unnamed++
-		return "param" + strconv.Itoa(unnamed)
-	}
-	for i, c := range ed.children {
-		k := key(c)
+	for i, k := range keys {
 		before := len(m)
 		m[k] = value(i)
 		if len(m) == before {
 			// A repeated name: again with put, which keeps the first value
 			// and suffixes the others, as eventDataCareful does.
 			m = map[string]string{}
-			unnamed = 0
-			for j, c := range ed.children {
-				put(m, key(c), value(j))
+			for j, k := range keys {
+				put(m, k, value(j))
 			}
-			return m
+			return m, false
 		}
 	}
-	return m
+	return m, false
+}
+
+// edKeys caches on an EventData element of a compiled template what its
+// shape decides: its children's keys when no Name is a substitution, and
+// which of them a partial decode keeps.
+type edKeys struct {
+	keys     []string // nil: some key depends on the record
+	distinct bool     // no key twice
+	keepBy   *nameSet
+	kept     []int
+}
+
+func edKeysOf(ed *tnode) *edKeys {
+	if ed.ed != nil {
+		return ed.ed
+	}
+	c := &edKeys{}
+	constant := true
+	keys := make([]string, 0, len(ed.children))
+	unnamed := 0
+	for _, ch := range ed.children {
+		k, ok := constantKey(ch, &unnamed)
+		if !ok {
+			constant = false
+			break
+		}
+		keys = append(keys, k)
+	}
+	if constant {
+		c.keys, c.distinct = keys, distinct(keys)
+	}
+	ed.ed = c
+	return c
+}
+
+// constantKey is dataKey for a child whose key its template decides.
+func constantKey(c *tnode, unnamed *int) (string, bool) {
+	if c.name != "Data" {
+		return c.name, true
+	}
+	for i := range c.attrs {
+		a := &c.attrs[i]
+		if a.name != "Name" {
+			continue
+		}
+		if a.value.kind != pieceText {
+			return "", false
+		}
+		if a.value.text != "" {
+			return a.value.text, true
+		}
+		break
+	}
+	*unnamed++
+	return "param" + strconv.Itoa(*unnamed), true
+}
+
+// keptBy returns the positions of the keys keep holds.
+func (c *edKeys) keptBy(keep *nameSet) []int {
+	if c.keepBy != keep {
+		c.kept = c.kept[:0]
+		for i, k := range c.keys {
+			if keep.has(k) {
+				c.kept = append(c.kept, i)
+			}
+		}
+		c.keepBy = keep
+	}
+	return c.kept
+}
+
+// dataKey is the key of an EventData child: its name, or for a Data
+// element its Name attribute, or param1, param2, ... (unnamed counts them).
+func (st *fastState) dataKey(c *tnode, vals []valRef, unnamed *int) string {
+	if c.name != "Data" {
+		return c.name
+	}
+	for i := range c.attrs {
+		a := &c.attrs[i]
+		if a.name != "Name" {
+			continue
+		}
+		switch {
+		case a.value.kind == pieceText:
+			if a.value.text != "" {
+				return a.value.text
+			}
+		case vals[a.value.sub].typ != valNull:
+			start := len(st.text)
+			st.text = st.appendPiece(st.text, &a.value, vals)
+			if len(st.text) > start {
+				return st.intern(st.text[start:])
+			}
+		}
+		break
+	}
+	*unnamed++
+	return "param" + strconv.Itoa(*unnamed)
+}
+
+// distinct reports whether keys holds no name twice (a few dozen at most
+// in practice; a long list is answered no rather than sorted).
+func distinct(keys []string) bool {
+	if len(keys) > 64 {
+		return false
+	}
+	for i, k := range keys {
+		for _, k2 := range keys[:i] {
+			if k == k2 {
+				return false
+			}
+		}
+	}
+	return true
 }

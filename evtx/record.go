@@ -48,6 +48,35 @@ type Record struct {
 	// UserData holds the leaf elements of the UserData section (e.g. the
 	// LogFileCleared element of event 1102) by element name, when present.
 	UserData map[string]string
+
+	// partial is set on a record decoded with only some of its event data
+	// (Options.EventData): Value and Full reach the rest.
+	partial *partialData
+}
+
+// Value returns the event data value of name, as EventData holds it. On a
+// record decoded with only some of its event data (Options.EventData) it
+// answers for the other names too, from Full.
+func (r *Record) Value(name string) (string, bool) {
+	if r.partial != nil && !r.partial.kept(name) {
+		return r.Full().Value(name)
+	}
+	v, ok := r.EventData[name]
+	return v, ok
+}
+
+// Partial reports whether EventData holds only some of the record's event
+// data (Options.EventData); Full returns the whole record.
+func (r *Record) Partial() bool { return r.partial != nil }
+
+// Full returns the record with all its event data: r itself unless it was
+// decoded with only some of it, else the record decoded again from its
+// chunk, which the partial record keeps for that.
+func (r *Record) Full() *Record {
+	if r.partial == nil {
+		return r
+	}
+	return r.partial.full()
 }
 
 // Failure names one record or chunk that could not be decoded, so that

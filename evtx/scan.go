@@ -33,6 +33,12 @@ type Options struct {
 	// the reference GoEvtxDecoder, for responders who want it and for
 	// differential testing).
 	Decoder Decoder
+	// EventData, when not nil, names the event data values the consumer
+	// reads from most records: the fast decoder may then leave the others
+	// out of Record.EventData (Record.Partial), and Record.Value and
+	// Record.Full still reach them, by decoding the record's chunk again.
+	// The names change the speed, never a value; nil keeps everything.
+	EventData []string
 }
 
 // Result is what a scan found, file by file.
@@ -124,9 +130,14 @@ func scanWith(ctx context.Context, paths []string, opts Options, prepare func([]
 			return res, fmt.Errorf("%s: %w", DecoderEnv, err)
 		}
 	}
+	var keep *nameSet
+	if opts.EventData != nil {
+		keep = newNameSet(opts.EventData)
+	}
 	s := &scanner{
 		inputs:   d.inputs,
 		decoder:  dec,
+		keep:     keep,
 		prepare:  prepare,
 		progress: opts.Progress,
 		jobs:     make(chan *job),
@@ -180,6 +191,7 @@ type job struct {
 type scanner struct {
 	inputs   []Input
 	decoder  Decoder
+	keep     *nameSet            // Options.EventData, nil: all
 	prepare  func([]*Record) any // nil: nothing to do on the workers
 	progress func(int64)
 	jobs     chan *job
@@ -318,8 +330,11 @@ func (s *scanner) report(n int64) {
 func (s *scanner) work(ctx context.Context) {
 	for j := range s.jobs {
 		if j.kind == jobChunk {
-			j.out = s.decode((*j.data)[:j.n], j.loc)
-			s.buffers.Put(j.data)
+			var retained bool
+			j.out, retained = s.decode((*j.data)[:j.n], j.loc)
+			if !retained { // else partial records keep it (partial.go)
+				s.buffers.Put(j.data)
+			}
 			j.data = nil
 			if s.prepare != nil {
 				j.prepared = s.prepare(j.out.Records)
@@ -335,16 +350,20 @@ func (s *scanner) work(ctx context.Context) {
 
 // decode guards the Decoder: a panic in a third-party implementation costs
 // the chunk, not the process.
-func (s *scanner) decode(data []byte, loc ChunkLocation) (out DecodedChunk) {
+func (s *scanner) decode(data []byte, loc ChunkLocation) (out DecodedChunk, retained bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			out = DecodedChunk{
 				Damage:   fmt.Sprintf("decoder panic: %v", p),
 				Failures: []Failure{{Chunk: loc.Index, Offset: loc.Offset, Reason: fmt.Sprintf("decoder panic: %v", p)}},
 			}
+			retained = false
 		}
 	}()
-	return s.decoder.Decode(data, loc)
+	if fd, ok := s.decoder.(FastDecoder); ok && s.keep != nil {
+		return fd.decodeSome(data, loc, s.keep)
+	}
+	return s.decoder.Decode(data, loc), false
 }
 
 // collect puts results back in sequence order (a reorder buffer no larger

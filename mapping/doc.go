@@ -163,6 +163,7 @@ func (m *Mapper) Map(r *evtx.Record) Doc {
 	if r == nil {
 		return make(Doc)
 	}
+	r = r.Full() // a document holds all the event data
 	d := make(Doc, docSizeHint(r))
 	data := m.eventData(r.EventData)
 	m.mapCommon(d, r)

@@ -17,23 +17,32 @@ import (
 // they compute, and the differential tests (light_test.go) hold the rest
 // to Map over the corpus, the fixtures and fuzzed records.
 
-// commonFields are the fields mapCommon and mapSysmonTime may set on any
-// record.
-var commonFields = map[string]bool{
-	"@timestamp": true, "ecs.version": true, "event.code": true, "event.kind": true,
-	"event.provider": true, "event.created": true, "event.outcome": true,
-	"host.name": true, "host.os.type": true, "log.file.path": true, "log.level": true,
-	"winlog.channel": true, "winlog.computer_name": true, "winlog.event_id": true,
-	"winlog.record_id": true, "winlog.provider_name": true, "winlog.provider_guid": true,
-	"winlog.task": true, "winlog.opcode": true, "winlog.version": true, "winlog.keywords": true,
-	"winlog.activity_id": true, "winlog.process.pid": true, "winlog.process.thread.id": true,
-	"winlog.user.identifier": true, "winlog.time_created": true,
+// commonField reports whether mapCommon or mapSysmonTime may set field on
+// any record. (A switch, not a map: MayHave runs for several fields of
+// every record the scan does not map.)
+func commonField(field string) bool {
+	switch field {
+	case "@timestamp", "ecs.version", "event.code", "event.kind",
+		"event.provider", "event.created", "event.outcome",
+		"host.name", "host.os.type", "log.file.path", "log.level",
+		"winlog.channel", "winlog.computer_name", "winlog.event_id",
+		"winlog.record_id", "winlog.provider_name", "winlog.provider_guid",
+		"winlog.task", "winlog.opcode", "winlog.version", "winlog.keywords",
+		"winlog.activity_id", "winlog.process.pid", "winlog.process.thread.id",
+		"winlog.user.identifier", "winlog.time_created":
+		return true
+	}
+	return false
 }
 
-// describedEventData are the event data fields describeAccess writes for
-// Security records, whether or not the record has them.
-var describedEventData = map[string]bool{
-	"AccessList": true, "AccessListDescription": true, "AccessMask": true, "AccessMaskDescription": true,
+// describedEventData reports whether describeAccess writes the event
+// data field name for Security records, whether or not they have it.
+func describedEventData(name string) bool {
+	switch name {
+	case "AccessList", "AccessListDescription", "AccessMask", "AccessMaskDescription":
+		return true
+	}
+	return false
 }
 
 // MayHave reports whether Map(r) can hold field. It is false only when the
@@ -45,14 +54,14 @@ func MayHave(r *evtx.Record, field string) bool {
 	if r == nil {
 		return false
 	}
-	if commonFields[field] {
+	if commonField(field) {
 		return true
 	}
 	if name, ok := strings.CutPrefix(field, "winlog.event_data."); ok {
-		if _, ok := r.EventData[name]; ok {
+		if _, ok := r.Value(name); ok {
 			return true
 		}
-		return r.Provider == securityProvider && describedEventData[name]
+		return r.Provider == securityProvider && describedEventData(name)
 	}
 	if name, ok := strings.CutPrefix(field, "winlog.user_data."); ok {
 		_, ok := r.UserData[name]
@@ -131,7 +140,7 @@ func TaskName(r *evtx.Record) (name string, ok bool) { return taskName(r) }
 func Timestamp(r *evtx.Record) time.Time {
 	t := r.TimeCreated
 	if r.Provider == sysmonProvider {
-		if utc, ok := cleanEventData(r.EventData["UtcTime"]); ok {
+		if utc, ok := cleanEventData(dataValue(r, "UtcTime")); ok {
 			if parsed, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
 				t = parsed
 			}
@@ -168,7 +177,7 @@ func EventDataString(r *evtx.Record, name string) (value string, known bool) {
 	if rewrittenEventData(r, name) {
 		return "", false
 	}
-	v, ok := cleanEventData(r.EventData[name])
+	v, ok := cleanEventData(dataValue(r, name))
 	if !ok || securityDocument(r) && javaBlank(v) {
 		return "", true
 	}
@@ -189,7 +198,7 @@ func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 		return nil, false
 	}
 	one := func(name string) ([]string, bool) {
-		if v, ok := cleanEventData(r.EventData[name]); ok {
+		if v, ok := cleanEventData(dataValue(r, name)); ok {
 			return []string{v}, true
 		}
 		return nil, true
@@ -202,12 +211,12 @@ func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 	case "process.executable":
 		return one("Image")
 	case "process.args":
-		if cmd, ok := cleanEventData(r.EventData["CommandLine"]); ok {
+		if cmd, ok := cleanEventData(dataValue(r, "CommandLine")); ok {
 			return SplitCommandLineWindows(cmd), true
 		}
 		return nil, true
 	case "process.name":
-		if exe, ok := cleanEventData(r.EventData["Image"]); ok {
+		if exe, ok := cleanEventData(dataValue(r, "Image")); ok {
 			if name := sysmonProcessName(exe); name != "" {
 				return []string{name}, true
 			}
@@ -215,6 +224,13 @@ func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 		return nil, true
 	}
 	return nil, false
+}
+
+// dataValue is the record's event data value of name, "" if none (Record.Value
+// reaches every name, also on a partially decoded record).
+func dataValue(r *evtx.Record, name string) string {
+	v, _ := r.Value(name)
+	return v
 }
 
 // cleanEventData is eventData's treatment of one value: ok is false when
@@ -255,7 +271,7 @@ func rewrittenEventData(r *evtx.Record, name string) bool {
 	if r.Provider != securityProvider {
 		return false
 	}
-	if describedEventData[name] {
+	if describedEventData(name) {
 		return true
 	}
 	if r.EventID == 4688 {

@@ -103,3 +103,27 @@ func mayCorroborate(rec *evtx.Record) bool {
 	name, known := mapping.EventDataString(rec, "ObjectName")
 	return !known || report.IsShadowCopyObject(name)
 }
+
+// lightEventData lists the event data names read from the records that
+// are not mapped: mapping's answers for the audit and the gate
+// (Timestamp's UtcTime, EventDataString's CommandLine, ObjectType and
+// OriginalFileName, FieldValues' Image, CommandLine and OriginalFileName,
+// mayCorroborate's ObjectName) and the raw fields of the rules, which
+// the audit's field tracking asks MayHave about. The decoder renders only
+// these for most records (evtx.Options.EventData); a name missing here
+// costs a second decode of the record's chunk, never a wrong answer
+// (evtx.Record.Value). With mapAll every record is mapped: nil, all.
+func lightEventData(rules []*detect.Rule, mapAll bool) []string {
+	if mapAll {
+		return nil
+	}
+	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName"}
+	for _, r := range rules {
+		for _, f := range r.Compiled.Analysis().Fields {
+			if name, ok := strings.CutPrefix(f.Name, "winlog.event_data."); ok {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}

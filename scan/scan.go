@@ -223,10 +223,11 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	}
 
 	res, scanErr := evtx.ScanPrepared(ctx, paths, evtx.Options{
-		Workers:  opts.Workers,
-		Progress: opts.Progress,
-		Warn:     opts.Warn,
-		Decoder:  opts.Decoder,
+		Workers:   opts.Workers,
+		Progress:  opts.Progress,
+		Warn:      opts.Warn,
+		Decoder:   opts.Decoder,
+		EventData: lightEventData(runnable, opts.MapAll),
 	}, prepare, emit)
 	if res == nil {
 		res = &evtx.Result{}

@@ -87,7 +87,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 		}
 		return enc.Encode(mapper.Map(r).Nested())
 	}
-	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, emit)
+	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, nil, emit)
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -123,6 +123,7 @@ type eventJSON struct {
 }
 
 func eventLine(r *evtx.Record) eventJSON {
+	r = r.Full()
 	ev := eventJSON{
 		Path: r.Path, Chunk: r.Chunk, Offset: r.Offset,
 		RecordID: r.RecordID, HeaderRecordID: r.HeaderRecordID,

@@ -12,6 +12,6 @@ import (
 func TestProf(t *testing.T) {
 	debug.SetGCPercent(400)
 	rules, _ := detect.DefaultRules()
-	res, err := scan.Run(context.Background(), []string{"/work/main/bin/bench/BENCH01.corp.local/Microsoft-Windows-Sysmon%4Operational.evtx"}, rules, scan.Options{Workers: 2})
+	res, err := scan.Run(context.Background(), []string{"/work/main/bin/bench/BENCH01.corp.local/Security.evtx"}, rules, scan.Options{Workers: 2})
 	t.Log(res.Summary.RecordsDecoded, err)
 }

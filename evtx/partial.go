@@ -1,0 +1,81 @@
+package evtx
+
+import "sync"
+
+// Partial decoding (Options.EventData): a consumer that reads a handful of
+// event data names from most records (the scan's audit and rule gate)
+// lets the fast decoder skip rendering the rest, which is most of a
+// record's cost. A record decoded so keeps its chunk's bytes, and decodes
+// the chunk again, whole, the first time anything asks for a name it left
+// out (Record.Value, Record.Full): which names a consumer lists only
+// changes the speed, never an answer.
+
+// nameSet is the event data names a partial decode keeps. It is read-only
+// once made, shared by the workers; its address identifies it in the
+// per-template caches of kept positions.
+type nameSet struct{ m map[string]bool }
+
+func newNameSet(names []string) *nameSet {
+	s := &nameSet{m: make(map[string]bool, len(names))}
+	for _, n := range names {
+		s.m[n] = true
+	}
+	return s
+}
+
+func (s *nameSet) has(name string) bool { return s.m[name] }
+
+// partialData ties a partially decoded record to its chunk.
+type partialData struct {
+	names *nameSet
+	chunk *keptChunk
+	index int // in the chunk's records
+}
+
+func (p *partialData) kept(name string) bool { return p.names.has(name) }
+
+func (p *partialData) full() *Record { return p.chunk.record(p.index) }
+
+// keptChunk is the bytes of a chunk decoded partially, decoded whole on
+// first need, once, whichever goroutine asks.
+type keptChunk struct {
+	data []byte // owned: nothing else writes it
+	loc  ChunkLocation
+	once sync.Once
+	recs []*Record
+}
+
+func (c *keptChunk) record(i int) *Record {
+	c.once.Do(func() {
+		c.recs = FastDecoder{}.Decode(c.data, c.loc).Records
+		c.data = nil
+	})
+	return c.recs[i]
+}
+
+// decodeSome is Decode keeping only names of the event data of the
+// records its template plans decode; they are marked partial and keep
+// data, which the caller must not reuse when retained is true. The whole
+// decode of data yields the same records in the same order (the plans
+// accept or refuse a record before rendering any of its event data), which
+// is what Record.Full relies on; TestPartialSameAsWhole holds it to that.
+func (d FastDecoder) decodeSome(data []byte, loc ChunkLocation, names *nameSet) (out DecodedChunk, retained bool) {
+	if d.Reference != nil || d.renderOnly {
+		return d.Decode(data, loc), false
+	}
+	out, ok := d.fastSome(data, loc, names)
+	if !ok {
+		return d.Decode(data, loc), false
+	}
+	var kept *keptChunk
+	for i, r := range out.Records {
+		if r.partial == nil {
+			continue
+		}
+		if kept == nil {
+			kept = &keptChunk{data: data, loc: loc}
+		}
+		r.partial.chunk, r.partial.index = kept, i
+	}
+	return out, kept != nil
+}
