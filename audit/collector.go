@@ -127,6 +127,7 @@ type hostAcc struct {
 	file4656Succ int
 	file4656Fail int
 	subcats      map[string]*subcatAcc // by GUID
+	lastSubcat   *subcatAcc            // the one the last Security record counted in
 }
 
 type channelAcc struct {
@@ -155,15 +156,16 @@ type sourceAcc struct {
 }
 
 type subcatAcc struct {
-	sub      Subcategory
-	success  int
-	failure  int
-	other    int
-	eventIDs map[int64]bool
-	first    time.Time
-	last     time.Time
-	lastSucc time.Time
-	lastFail time.Time
+	sub         Subcategory
+	lastEventID int64 // the event ID last put in eventIDs
+	success     int
+	failure     int
+	other       int
+	eventIDs    map[int64]bool
+	first       time.Time
+	last        time.Time
+	lastSucc    time.Time
+	lastFail    time.Time
 }
 
 // fileCounts counts records per evidence file, with the range of record ids.
@@ -307,6 +309,15 @@ type event struct {
 	commandLine                       bool  // the event data or process.command_line holds a command line
 	originalFileName                  bool  // winlog.event_data.OriginalFileName is set
 	peOriginalFileName                bool  // process.pe.original_file_name is set
+	// sub is the audit subcategory of a Security event (subOK), worked
+	// out with the rest so that the scan does it on its workers.
+	sub   Subcategory
+	subOK bool
+}
+
+// classify sets ev.sub from the event ID, task and object type.
+func (ev *event) classify() {
+	ev.sub, ev.subOK = subcategoryOfEvent(ev.eid, ev.task, ev.objectType)
 }
 
 func (c *Collector) eventFromDoc(d mapping.Doc) event {
@@ -341,6 +352,7 @@ func (c *Collector) eventFromDoc(d mapping.Doc) event {
 	} else {
 		ev.task, _ = docInt(d, "winlog.task")
 	}
+	ev.classify()
 	return ev
 }
 
@@ -376,6 +388,7 @@ func eventFromRecord(r *evtx.Record) event {
 			ev.task = int64(sub.ID) // as taskID, without its cache
 		}
 	}
+	ev.classify()
 	return ev
 }
 
@@ -867,14 +880,18 @@ func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, e event, evf evidence
 			h.logService.add(ev)
 		}
 	}
-	sub, ok := subcategoryOfEvent(eid, e.task, objectType)
-	if !ok {
+	if !e.subOK {
 		return
 	}
-	sa := h.subcats[sub.GUID]
-	if sa == nil {
-		sa = &subcatAcc{sub: sub, eventIDs: map[int64]bool{}}
-		h.subcats[sub.GUID] = sa
+	sub := e.sub
+	sa := h.lastSubcat // consecutive records mostly share it
+	if sa == nil || sa.sub.GUID != sub.GUID {
+		sa = h.subcats[sub.GUID]
+		if sa == nil {
+			sa = &subcatAcc{sub: sub, eventIDs: map[int64]bool{}}
+			h.subcats[sub.GUID] = sa
+		}
+		h.lastSubcat = sa
 	}
 	switch out {
 	case "success":
@@ -886,8 +903,9 @@ func (c *Collector) addSecurity(h *hostAcc, d mapping.Doc, e event, evf evidence
 	default:
 		sa.other++
 	}
-	if len(sa.eventIDs) < 64 {
+	if len(sa.eventIDs) < 64 && (sa.lastEventID != eid || len(sa.eventIDs) == 0) {
 		sa.eventIDs[eid] = true
+		sa.lastEventID = eid
 	}
 	widen(&sa.first, &sa.last, ts)
 }

@@ -35,7 +35,8 @@ type corroborator struct {
 	byHost  map[string][]report.HandleRequest // key: hostKey(host)
 	// security holds the hosts (hostKey) with at least one Security
 	// record read: only for those does an empty list mean "none".
-	security map[string]bool
+	security         map[string]bool
+	lastSecurityHost string // the computer sawSecurityLog saw last
 }
 
 func newCorroborator(max int) *corroborator {
@@ -44,6 +45,10 @@ func newCorroborator(max int) *corroborator {
 
 // sawSecurityLog notes that a Security record of host was read.
 func (c *corroborator) sawSecurityLog(host string) {
+	if host == c.lastSecurityHost && host != "" {
+		return // the same as the record before: nothing new (most records)
+	}
+	c.lastSecurityHost = host
 	if k := hostKey(host); k != "" && !c.security[k] {
 		c.security[k] = true
 	}
