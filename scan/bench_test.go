@@ -47,16 +47,25 @@ func benchTriage(b *testing.B, n int) (string, int64) {
 // BenchmarkRun measures the whole scan pipeline; BenchmarkReadOnly the
 // reader alone on the same input, so the difference is the cost of
 // mapping, detection, corroboration and audit.
+// Its sub-benchmarks compare mapping only the records something needs
+// (the default) with mapping every record (Options.MapAll).
 func BenchmarkRun(b *testing.B) {
 	dir, size := benchTriage(b, 20000)
 	rules := seedRules(b)
-	b.SetBytes(size)
-	b.ResetTimer()
-	for b.Loop() {
-		res, err := Run(context.Background(), []string{dir}, rules, Options{})
-		if err != nil || len(res.Alerts) != 20 {
-			b.Fatalf("alerts %d, err %v", len(res.Alerts), err)
-		}
+	for _, mode := range []struct {
+		name string
+		opts Options
+	}{{"needed", Options{}}, {"mapall", Options{MapAll: true}}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := Run(context.Background(), []string{dir}, rules, mode.opts)
+				if err != nil || len(res.Alerts) != 20 {
+					b.Fatalf("alerts %d, err %v", len(res.Alerts), err)
+				}
+			}
+		})
 	}
 }
 
