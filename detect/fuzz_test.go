@@ -43,6 +43,9 @@ func FuzzParse(f *testing.F) {
 		q.Match(doc)
 		q.Analysis()
 		q.Feasible(func(string) bool { return false })
+		// The scan skips documents CouldMatch and MustContain rule out:
+		// they must never rule out one that matches.
+		couldMatchCovers(t, q, doc)
 	})
 }
 
@@ -83,6 +86,7 @@ func FuzzMatch(f *testing.F) {
 		}
 		for _, q := range compiled {
 			q.Match(doc)
+			couldMatchCovers(t, q, doc)
 		}
 	})
 }

@@ -227,6 +227,9 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(uint8(0), uint16(600), []byte{0x41})
 	f.Add(uint8(1), uint16(700), []byte{0xff, 0xff})
 	f.Add(uint8(0), uint16(2000), []byte{0x21, 0x00, 0x00, 0x00})
+	// The event data names the partial decodes keep: some the seeds
+	// carry, one they do not.
+	fuzzNames := newNameSet([]string{"CommandLine", "SubjectUserName", "TargetUserName", "NoSuchName"})
 	f.Fuzz(func(t *testing.T, which uint8, at uint16, patch []byte) {
 		c := bytes.Clone(seeds[int(which)%len(seeds)])
 		off := chunkTablesEnd + int(at)%(ChunkSize-chunkTablesEnd)
@@ -236,8 +239,15 @@ func FuzzFastDecoder(f *testing.F) {
 		}
 		loc := ChunkLocation{Path: "fuzz.evtx", Index: 0, Offset: fileHeaderSize}
 		want := GoEvtxDecoder{}.Decode(bytes.Clone(c), loc)
-		got := FastDecoder{}.Decode(c, loc)
+		got := FastDecoder{}.Decode(bytes.Clone(c), loc)
 		require.Equal(t, want, got)
+		// Partial decoding: the same records, whole again through Full.
+		some, _ := FastDecoder{}.decodeSome(c, loc, fuzzNames)
+		require.Equal(t, want.Failures, some.Failures)
+		require.Equal(t, len(want.Records), len(some.Records))
+		for i, r := range some.Records {
+			require.Equal(t, want.Records[i], r.Full())
+		}
 	})
 }
 
