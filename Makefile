@@ -49,15 +49,28 @@ fuzz:
 
 # Large realistic inputs for `make bench`, written by the fixture writer
 # once (1 GiB Security log of dense 4688/4656 chunks, 256 MiB Sysmon log,
-# a few true positives in each; expected-alerts.tsv names them).
+# a few true positives in each; expected-alerts.tsv names them), and, when
+# the shared corpus is beside the repository, logs of real Windows chunks
+# (its Security and Sysmon logs' well-filled chunks, tiled to 512 and
+# 128 MiB by internal/cmd/tilechunks).
 BENCH_DIR   := bin/bench
-BENCH_FILES := $(BENCH_DIR)/BENCH01.corp.local/Security.evtx \
-               $(BENCH_DIR)/BENCH01.corp.local/Microsoft-Windows-Sysmon%4Operational.evtx
+CORPUS      := ../shared/corpus
+REAL_DIR    := $(BENCH_DIR)/REAL01
+BENCH_FILES  = $(BENCH_DIR)/BENCH01.corp.local/Security.evtx \
+               $(BENCH_DIR)/BENCH01.corp.local/Microsoft-Windows-Sysmon%4Operational.evtx \
+               $(wildcard $(REAL_DIR)/*.evtx)
 
 bench-inputs:
 	@if [ ! -f "$(BENCH_DIR)/expected-alerts.tsv" ]; then \
 	  echo "writing benchmark inputs into $(BENCH_DIR) (once)"; \
 	  $(GO) run ./evtx/evtxwrite/cmd/mkbench -o $(BENCH_DIR); \
+	fi
+	@if [ -d "$(CORPUS)" ] && [ ! -f "$(REAL_DIR)/Security.evtx" ]; then \
+	  echo "tiling real chunks of $(CORPUS) into $(REAL_DIR) (once)"; \
+	  find $(CORPUS) -iname '*security*.evtx' -print0 | sort -z | \
+	    xargs -0 $(GO) run ./internal/cmd/tilechunks -o $(REAL_DIR)/Security.evtx -size 512MiB && \
+	  find $(CORPUS) -iname '*sysmon*.evtx' -print0 | sort -z | \
+	    xargs -0 $(GO) run ./internal/cmd/tilechunks -o '$(REAL_DIR)/Microsoft-Windows-Sysmon%4Operational.evtx' -size 128MiB; \
 	fi
 
 # Side by side on the same files, in one run: scan, inventory, events --ecs
