@@ -142,4 +142,3 @@ func parseSize(s string) (int64, error) {
 	}
 	return v * mult, nil
 }
-
