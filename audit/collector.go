@@ -381,8 +381,11 @@ func eventFromRecord(r *evtx.Record) event {
 	// A 4688's process.command_line is its event data CommandLine, so
 	// only a Sysmon process start needs the second look.
 	cmd, _ := mapping.EventDataString(r, "CommandLine")
-	pcl, _ := mapping.FieldValues(r, "process.command_line")
-	ev.commandLine = cmd != "" || len(pcl) > 0 && pcl[0] != ""
+	ev.commandLine = cmd != ""
+	if !ev.commandLine {
+		pcl, _ := mapping.FieldValues(r, "process.command_line")
+		ev.commandLine = len(pcl) > 0 && pcl[0] != ""
+	}
 	if name, ok := mapping.TaskName(r); ok {
 		if sub, ok := SubcategoryByName(name); ok {
 			ev.task = int64(sub.ID) // as taskID, without its cache
@@ -495,6 +498,12 @@ func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mappin
 		channel, _ := c.channelNames(ev)
 		src = h.sources[sourceKey{channel, ev.eid}]
 	}
+	// The record's values for those fields come from the mapping's own
+	// answers (mapping.FieldValues) when it has them, else from the
+	// document: a source that never shows a field (Sysmon without
+	// OriginalFileName, 4688 without command lines) must not cost a
+	// document per record.
+	var shown []string
 	if src == nil || len(src.fields) != len(c.tracked) {
 		for _, k := range c.tracked {
 			if src != nil {
@@ -502,13 +511,40 @@ func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mappin
 					continue
 				}
 			}
-			if mapping.MayHave(r, k) {
+			if !mapping.MayHave(r, k) {
+				continue
+			}
+			vals, known := mapping.FieldValues(r, k)
+			if !known {
 				c.AddRecord(r, mapDoc())
 				return
+			}
+			if len(vals) > 0 {
+				shown = append(shown, k)
 			}
 		}
 	}
 	c.addRecordEvent(r, ev)
+	if len(shown) > 0 {
+		c.addShown(ev, shown)
+	}
+}
+
+// addShown records fields as present in the source of ev, which add has
+// just counted (as addFields does from a document).
+func (c *Collector) addShown(ev event, fields []string) {
+	// add remembered where it counted ev (memo), the overflow host and
+	// the bound on sources included.
+	s := c.memo.source(ev.eid)
+	if s == nil || !c.memo.sameOrigin(ev) || s.src == nil {
+		return // left out by the bound on sources: counted as cut
+	}
+	src := s.src
+	for _, k := range fields {
+		if _, seen := src.fields[k]; !seen {
+			src.addField(k)
+		}
+	}
 }
 
 // addRecordEvent is AddRecord for an event made without a document.

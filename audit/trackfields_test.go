@@ -203,6 +203,13 @@ func TestAddLazyBoundsSameReport(t *testing.T) {
 			Computer:       fmt.Sprintf("DC%d.corp%d.local", i%3, i%(maxNames+10)),
 			EventData:      map[string]string{"TargetUserName": "u", "ObjectType": []string{"File", "Key"}[i%2]},
 		}
+		if i%5 == 0 { // process starts, without command lines at first, some the pipeline refuses
+			r.EventID = 4688
+			r.EventData = map[string]string{"NewProcessName": `C:\x.exe`, "NewProcessId": []string{"0x10", "zz"}[i%3%2]}
+			if i > 1500 {
+				r.EventData["CommandLine"] = []string{"x.exe /y", " ", "-"}[i%3]
+			}
+		}
 		for range 1 + i%3 { // runs of the same origin, for the memo
 			full.AddRecord(r, mapping.Map(r))
 			lazy.AddLazy(r, func() mapping.Doc { return mapping.Map(r) })

@@ -434,3 +434,19 @@ func TestPartialSameAsWhole(t *testing.T) {
 	t.Logf("%d records, %d decoded partially", records, partial)
 	require.Greater(t, partial, records/2, "most records should be decoded partially")
 }
+
+// TestFullWhenTheChunkDisagrees: should the whole decode of a partial
+// record's chunk not hold it (it always does; TestPartialSameAsWhole),
+// Full returns the partial record's own fields and Value does not loop.
+func TestFullWhenTheChunkDisagrees(t *testing.T) {
+	r := &Record{RecordID: 7, Offset: 4096 + 512, EventData: map[string]string{"CommandLine": "x"}}
+	r.partial = &partialData{names: newNameSet([]string{"CommandLine"}), chunk: &keptChunk{data: make([]byte, ChunkSize)}, index: 3}
+	full := r.Full()
+	require.False(t, full.Partial())
+	require.Equal(t, uint64(7), full.RecordID)
+	v, ok := r.Value("CommandLine")
+	require.True(t, ok)
+	require.Equal(t, "x", v)
+	_, ok = r.Value("Other")
+	require.False(t, ok)
+}

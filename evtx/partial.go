@@ -34,7 +34,18 @@ type partialData struct {
 
 func (p *partialData) kept(name string) bool { return p.names.has(name) }
 
-func (p *partialData) full() *Record { return p.chunk.record(p.index) }
+// full returns the whole record. The whole decode of the chunk yields
+// the same records (decodeSome's promise, held by the tests); should it
+// ever not, the partial record's own fields are returned rather than a
+// stranger's, or a panic on the goroutine that asked.
+func (p *partialData) full(r *Record) *Record {
+	if w := p.chunk.record(p.index); w != nil && w.Offset == r.Offset && w.RecordID == r.RecordID {
+		return w
+	}
+	cp := *r
+	cp.partial = nil
+	return &cp
+}
 
 // keptChunk is the bytes of a chunk decoded partially, decoded whole on
 // first need, once, whichever goroutine asks.
@@ -50,6 +61,9 @@ func (c *keptChunk) record(i int) *Record {
 		c.recs = FastDecoder{}.Decode(c.data, c.loc).Records
 		c.data = nil
 	})
+	if i < 0 || i >= len(c.recs) {
+		return nil
+	}
 	return c.recs[i]
 }
 

@@ -76,7 +76,7 @@ func (r *Record) Full() *Record {
 	if r.partial == nil {
 		return r
 	}
-	return r.partial.full()
+	return r.partial.full(r)
 }
 
 // Failure names one record or chunk that could not be decoded, so that

@@ -184,15 +184,26 @@ func EventDataString(r *evtx.Record, name string) (value string, known bool) {
 	return v, true
 }
 
-// FieldValues returns the values of field in Map(r) for the few fields a
-// rule's literals are checked against before mapping (see
-// detect.LiteralSet.Admits): none when r's kind never has the field, and
-// for a Sysmon process start the executable, command line, its arguments,
-// the process name and the original file name, as mapSysmonProcessCreate
-// derives them. known is false for any other field or kind.
+// FieldValues returns the values of field in Map(r) for the fields the
+// scan reads without mapping (a rule's literals, detect.LiteralSet.Admits;
+// the fields the audit tracks): none when r's kind never has the field;
+// event.category and event.type; for a Sysmon process start the
+// executable, command line, its arguments, the process name and the
+// original file name, as mapSysmonProcessCreate derives them; for a
+// Security 4688 the command line and its arguments. known is false for
+// any other field or kind.
 func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 	if !MayHave(r, field) {
 		return nil, true
+	}
+	switch field {
+	case "event.category":
+		return EventCategories(r), true
+	case "event.type":
+		return []string{"start"}, true // MayHave: a Sysmon or Security process start
+	}
+	if r.Provider == securityProvider && r.EventID == 4688 {
+		return security4688Values(r, field)
 	}
 	if r.Provider != sysmonProvider || r.EventID != 1 || securityDocument(r) {
 		return nil, false
@@ -231,6 +242,36 @@ func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 func dataValue(r *evtx.Record, name string) string {
 	v, _ := r.Value(name)
 	return v
+}
+
+// security4688Values is FieldValues for a Security 4688's command line
+// and arguments, which mapProcessCreated sets unless the pipeline stops
+// first on a pid Long.decode refuses (and which the Security data
+// stream's blank removal then thins).
+func security4688Values(r *evtx.Record, field string) ([]string, bool) {
+	switch field {
+	case "process.command_line", "process.args":
+	default:
+		return nil, false
+	}
+	for _, pid := range [...]string{"NewProcessId", "ProcessId"} {
+		if v, ok := cleanEventData(dataValue(r, pid)); ok {
+			if _, err := javaLongDecode(v); err != nil {
+				return nil, true // the pipeline error comes first
+			}
+		}
+	}
+	cmd, ok := cleanEventData(dataValue(r, "CommandLine"))
+	if !ok {
+		return nil, true
+	}
+	if field == "process.args" {
+		return SplitCommandLineSecurity(cmd), true
+	}
+	if javaBlank(cmd) {
+		return nil, true
+	}
+	return []string{cmd}, true
 }
 
 // cleanEventData is eventData's treatment of one value: ok is false when

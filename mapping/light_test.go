@@ -51,7 +51,7 @@ func lightSameAsMap(t *testing.T, r *evtx.Record, d Doc) {
 		require.Equal(t, s, Kept(r, value), where("Kept "+key))
 	}
 	for _, field := range []string{"process.pe.original_file_name", "process.command_line", "process.executable",
-		"process.args", "process.name", "process.parent.name", "file.path", "event.type"} {
+		"process.args", "process.name", "process.parent.name", "file.path", "event.type", "event.category"} {
 		values, known := FieldValues(r, field)
 		if !known {
 			continue

@@ -107,8 +107,8 @@ func mayCorroborate(rec *evtx.Record) bool {
 // lightEventData lists the event data names read from the records that
 // are not mapped: mapping's answers for the audit and the gate
 // (Timestamp's UtcTime, EventDataString's CommandLine, ObjectType and
-// OriginalFileName, FieldValues' Image, CommandLine and OriginalFileName,
-// mayCorroborate's ObjectName) and the raw fields of the rules, which
+// OriginalFileName, FieldValues' Image, CommandLine, OriginalFileName and
+// a 4688's pids, mayCorroborate's ObjectName) and the raw fields of the rules, which
 // the audit's field tracking asks MayHave about. The decoder renders only
 // these for most records (evtx.Options.EventData); a name missing here
 // costs a second decode of the record's chunk, never a wrong answer
@@ -117,7 +117,7 @@ func lightEventData(rules []*detect.Rule, mapAll bool) []string {
 	if mapAll {
 		return nil
 	}
-	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName"}
+	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName", "NewProcessId", "ProcessId"}
 	for _, r := range rules {
 		for _, f := range r.Compiled.Analysis().Fields {
 			if name, ok := strings.CutPrefix(f.Name, "winlog.event_data."); ok {
