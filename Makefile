@@ -52,7 +52,7 @@ fuzz:
 # a few true positives in each; expected-alerts.tsv names them), and, when
 # the shared corpus is beside the repository, logs of real Windows chunks
 # (its Security and Sysmon logs' well-filled chunks, tiled to 512 and
-# 128 MiB by internal/cmd/tilechunks).
+# 128 MiB by evtx/evtxwrite/cmd/tilechunks).
 BENCH_DIR   := bin/bench
 CORPUS      := ../shared/corpus
 REAL_DIR    := $(BENCH_DIR)/REAL01
@@ -68,9 +68,9 @@ bench-inputs:
 	@if [ -d "$(CORPUS)" ] && [ ! -f "$(REAL_DIR)/Security.evtx" ]; then \
 	  echo "tiling real chunks of $(CORPUS) into $(REAL_DIR) (once)"; \
 	  find $(CORPUS) -iname '*security*.evtx' -print0 | sort -z | \
-	    xargs -0 $(GO) run ./internal/cmd/tilechunks -o $(REAL_DIR)/Security.evtx -size 512MiB && \
+	    xargs -0 $(GO) run ./evtx/evtxwrite/cmd/tilechunks -o $(REAL_DIR)/Security.evtx -size 512MiB && \
 	  find $(CORPUS) -iname '*sysmon*.evtx' -print0 | sort -z | \
-	    xargs -0 $(GO) run ./internal/cmd/tilechunks -o '$(REAL_DIR)/Microsoft-Windows-Sysmon%4Operational.evtx' -size 128MiB; \
+	    xargs -0 $(GO) run ./evtx/evtxwrite/cmd/tilechunks -o '$(REAL_DIR)/Microsoft-Windows-Sysmon%4Operational.evtx' -size 128MiB; \
 	fi
 
 # Side by side on the same files, in one run: scan, inventory, events --ecs

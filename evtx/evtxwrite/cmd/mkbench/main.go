@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/shadowscan/shadowscan/evtx/evtxwrite/internal/testsets"
 )
@@ -33,7 +31,7 @@ func run(out, security, sysmon string, positives int) error {
 	dir := filepath.Join(out, testsets.BenchHost)
 	var planted []*testsets.Planted
 	for _, l := range []struct{ kind, size string }{{testsets.BenchSecurity, security}, {testsets.BenchSysmon, sysmon}} {
-		size, err := parseSize(l.size)
+		size, err := testsets.ParseSize(l.size)
 		if err != nil {
 			return err
 		}
@@ -47,19 +45,4 @@ func run(out, security, sysmon string, positives int) error {
 		planted = append(planted, p...)
 	}
 	return os.WriteFile(filepath.Join(out, "expected-alerts.tsv"), []byte(testsets.ExpectedAlerts(planted)), 0o644)
-}
-
-// parseSize reads "1GiB", "256MiB", "64KiB" or a number of bytes.
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if strings.HasSuffix(s, suffix) {
-			s, mult = strings.TrimSuffix(s, suffix), m
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("bad size %q (want e.g. 1GiB, 256MiB, 65536)", s)
-	}
-	return n * mult, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shadowscan/shadowscan/evtx/evtxwrite"
@@ -250,4 +252,24 @@ func (g *benchGen) positive(i int) (evtxwrite.Event, *Planted) {
 		exp = Expect{NTDSCurrent: true}
 	}
 	return g.h.security(p, true), &Planted{Host: g.h.Name, Kind: "true positive", What: "4688", Detail: cmd, Expect: exp}
+}
+
+// ParseSize reads a size for the benchmark tools: "1GiB", "256MiB",
+// "64KiB" or a number of bytes.
+func ParseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range [...]struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 1GiB, 256MiB, 65536)", s)
+	}
+	return n * mult, nil
 }

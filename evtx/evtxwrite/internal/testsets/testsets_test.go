@@ -130,3 +130,23 @@ func allData(e evtxwrite.Event) string {
 	}
 	return b.String()
 }
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1GiB", 1 << 30, true}, {"256MiB", 256 << 20, true}, {"64KiB", 64 << 10, true},
+		{"65536", 65536, true}, {"0", 0, true},
+		{"", 0, false}, {"1GB", 0, false}, {"-1MiB", 0, false}, {"MiB", 0, false},
+	} {
+		got, err := ParseSize(tc.in)
+		if !tc.ok {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
+	}
+}

@@ -9,7 +9,7 @@
 // small attack sample's one mostly empty chunk is not what a host's log
 // looks like.
 //
-//	go run ./internal/cmd/tilechunks -o bin/bench/REAL01/Security.evtx -size 512MiB a.evtx b.evtx
+//	go run ./evtx/evtxwrite/cmd/tilechunks -o bin/bench/REAL01/Security.evtx -size 512MiB a.evtx b.evtx
 package main
 
 import (
@@ -21,8 +21,8 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+
+	"github.com/shadowscan/shadowscan/evtx/evtxwrite/internal/testsets"
 )
 
 const (
@@ -47,7 +47,7 @@ func main() {
 }
 
 func run(out, sizeText string, minFill float64, inputs []string) error {
-	size, err := parseSize(sizeText)
+	size, err := testsets.ParseSize(sizeText)
 	if err != nil {
 		return err
 	}
@@ -127,18 +127,4 @@ func fileHeader(n int) []byte {
 	le.PutUint16(h[42:], uint16(n))
 	le.PutUint32(h[124:], crc32.ChecksumIEEE(h[:120]))
 	return h
-}
-
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if strings.HasSuffix(s, suffix) {
-			s, mult = strings.TrimSuffix(s, suffix), m
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("size %q: want a number of bytes, KiB, MiB or GiB", s)
-	}
-	return v * mult, nil
 }
