@@ -379,13 +379,14 @@ func (s *planSystem) time(k int, name string) (time.Time, bool, bool) {
 // unless a name repeats: the suffixes put gives depend on all of them, so
 // such a record gets all its values.
 func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m map[string]string, partial bool) {
-	c := edKeysOf(ed)
+	c := st.edKeysOf(ed)
 	keys, unique := c.keys, c.distinct
 	if keys == nil { // a Name is a substitution: per record
 		keys = st.keys[:0]
 		unnamed := 0
 		for _, c := range ed.children {
-			keys = append(keys, st.dataKey(c, vals, &unnamed))
+			k, _ := st.dataKey(c, vals, &unnamed)
+			keys = append(keys, k)
 		}
 		st.keys = keys
 		unique = keep != nil && distinct(keys)
@@ -455,7 +456,7 @@ type edKeys struct {
 	kept     []int
 }
 
-func edKeysOf(ed *tnode) *edKeys {
+func (st *fastState) edKeysOf(ed *tnode) *edKeys {
 	if ed.ed != nil {
 		return ed.ed
 	}
@@ -464,7 +465,7 @@ func edKeysOf(ed *tnode) *edKeys {
 	keys := make([]string, 0, len(ed.children))
 	unnamed := 0
 	for _, ch := range ed.children {
-		k, ok := constantKey(ch, &unnamed)
+		k, ok := st.dataKey(ch, nil, &unnamed)
 		if !ok {
 			constant = false
 			break
@@ -476,28 +477,6 @@ func edKeysOf(ed *tnode) *edKeys {
 	}
 	ed.ed = c
 	return c
-}
-
-// constantKey is dataKey for a child whose key its template decides.
-func constantKey(c *tnode, unnamed *int) (string, bool) {
-	if c.name != "Data" {
-		return c.name, true
-	}
-	for i := range c.attrs {
-		a := &c.attrs[i]
-		if a.name != "Name" {
-			continue
-		}
-		if a.value.kind != pieceText {
-			return "", false
-		}
-		if a.value.text != "" {
-			return a.value.text, true
-		}
-		break
-	}
-	*unnamed++
-	return "param" + strconv.Itoa(*unnamed), true
 }
 
 // keptBy returns the positions of the keys keep holds.
@@ -516,9 +495,11 @@ func (c *edKeys) keptBy(keep *nameSet) []int {
 
 // dataKey is the key of an EventData child: its name, or for a Data
 // element its Name attribute, or param1, param2, ... (unnamed counts them).
-func (st *fastState) dataKey(c *tnode, vals []valRef, unnamed *int) string {
+// With vals nil it answers only for keys the template decides: ok is
+// false when the Name is a substitution.
+func (st *fastState) dataKey(c *tnode, vals []valRef, unnamed *int) (key string, ok bool) {
 	if c.name != "Data" {
-		return c.name
+		return c.name, true
 	}
 	for i := range c.attrs {
 		a := &c.attrs[i]
@@ -528,19 +509,21 @@ func (st *fastState) dataKey(c *tnode, vals []valRef, unnamed *int) string {
 		switch {
 		case a.value.kind == pieceText:
 			if a.value.text != "" {
-				return a.value.text
+				return a.value.text, true
 			}
+		case vals == nil:
+			return "", false
 		case vals[a.value.sub].typ != valNull:
 			start := len(st.text)
 			st.text = st.appendPiece(st.text, &a.value, vals)
 			if len(st.text) > start {
-				return st.intern(st.text[start:])
+				return st.intern(st.text[start:]), true
 			}
 		}
 		break
 	}
 	*unnamed++
-	return "param" + strconv.Itoa(*unnamed)
+	return "param" + strconv.Itoa(*unnamed), true
 }
 
 // distinct reports whether keys holds no name twice (a few dozen at most
