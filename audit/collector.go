@@ -174,26 +174,21 @@ type fileCounts struct {
 	cut int
 }
 
-// add counts a record of path and returns its FileCount, nil when the
-// bound on files left it out (counted as cut).
-func (f *fileCounts) add(path string, rid uint64, hasRID bool) *FileCount {
+// find returns path's FileCount, made if the bound on files leaves room,
+// nil if it does not.
+func (f *fileCounts) find(path string) *FileCount {
 	if f.m == nil {
 		f.m = map[string]*FileCount{}
 	}
 	fc := f.m[path]
-	if fc == nil {
-		if len(f.m) >= maxFilesPerList {
-			f.cut++
-			return nil
-		}
+	if fc == nil && len(f.m) < maxFilesPerList {
 		fc = &FileCount{Path: path}
 		f.m[path] = fc
 	}
-	f.addTo(fc, rid, hasRID)
 	return fc
 }
 
-// addTo counts a record in fc, the FileCount add returned (nil: cut).
+// addTo counts a record in fc, the FileCount find returned (nil: cut).
 func (f *fileCounts) addTo(fc *FileCount, rid uint64, hasRID bool) {
 	if fc == nil {
 		f.cut++
@@ -563,20 +558,101 @@ func (c *Collector) channelNames(ev event) (lch, channel string) {
 	return lch, channel
 }
 
-// memo remembers where the last events without a document were counted:
+// places are where an event is counted: its host and name variant, its
+// channel, source and file, and the per-file entries of the channel and
+// the source. A nil pointer is a place a bound left out, counted as cut.
+type places struct {
+	h       *hostAcc
+	name    *int
+	ch      *channelAcc
+	chFile  *FileCount
+	src     *sourceAcc
+	srcFile *FileCount
+	file    *fileAcc
+}
+
+// find returns ev's places, making them as the bounds allow, and fills
+// the sets one mention per place is enough for (the host's files, the
+// source's categories).
+func (c *Collector) find(ev event) places {
+	var p places
+	p.h = c.host(ev.computer)
+	h := p.h
+	if p.name = h.names[ev.computer]; p.name == nil && len(h.names) < maxNames {
+		p.name = new(int)
+		h.names[ev.computer] = p.name
+	}
+	lch, channel := c.channelNames(ev)
+	path := ev.path
+	if len(h.files) < maxHostFiles || h.files[path] {
+		h.files[path] = true
+	} else {
+		h.filesCut = true
+	}
+	if p.ch = h.channels[lch]; p.ch == nil {
+		p.ch = &channelAcc{name: channel}
+		h.channels[lch] = p.ch
+	}
+	p.chFile = p.ch.files.find(path)
+	sk := sourceKey{lch, ev.eid}
+	if p.src = h.sources[sk]; p.src == nil && len(h.sources) < maxSourcesPerHost {
+		p.src = &sourceAcc{channel: channel, eventID: ev.eid, categories: map[string]bool{}, fields: map[string]bool{}}
+		h.sources[sk] = p.src
+	}
+	if p.src != nil {
+		p.srcFile = p.src.files.find(path)
+		for _, cat := range ev.categories {
+			if len(p.src.categories) < maxCategories {
+				p.src.categories[strings.ToLower(cat)] = true
+			}
+		}
+	}
+	if path != "" {
+		p.file = c.file(path, h.key)
+	}
+	return p
+}
+
+// count counts ev in its places; d is its document, nil when
+// NeedsDocument let the record through without one.
+func (c *Collector) count(p places, ev event, d mapping.Doc) {
+	h := p.h
+	if p.name != nil {
+		*p.name++
+	} else {
+		h.namesCut++
+	}
+	h.records++
+	rid, hasRID, ts := ev.rid, ev.hasRID, ev.ts
+	widen(&h.first, &h.last, ts)
+	p.ch.records++
+	widen(&p.ch.first, &p.ch.last, ts)
+	p.ch.files.addTo(p.chFile, rid, hasRID)
+	if src := p.src; src != nil {
+		src.records++
+		widen(&src.first, &src.last, ts)
+		src.files.addTo(p.srcFile, rid, hasRID)
+		if d != nil {
+			src.addFields(d, c.tracked)
+		}
+	} else {
+		h.sourceCut++
+	}
+	c.addSpecial(h, ev, d)
+	if p.file != nil {
+		p.file.add(rid, hasRID, ts)
+	}
+}
+
+// memo remembers the places of the last events without a document:
 // consecutive records of a log share their host, channel and file, and
 // cycle through a few event IDs, so the next such event is counted in the
-// same places without looking them up again. Every pointer stays valid
-// (the maps hold pointers); a nil one stands for a place a bound left
-// out, counted as cut.
+// same places without looking them up again. The pointers stay valid (the
+// maps hold pointers), and a place a bound left out stays left out.
 type memo struct {
 	ok                                bool
 	computer, channel, provider, path string
-	h                                 *hostAcc
-	name                              *int
-	ch                                *channelAcc
-	chFile                            *FileCount
-	file                              *fileAcc
+	at                                places        // the origin's places; src and srcFile from sources
 	sources                           [4]memoSource // by event ID, the most recent first
 }
 
@@ -601,120 +677,45 @@ func (m *memo) source(eid int64) *memoSource {
 	return nil
 }
 
-// remember notes where add counted ev.
-func (m *memo) remember(ev event, h *hostAcc, ch *channelAcc, chFile *FileCount, file *fileAcc, src *sourceAcc, srcFile *FileCount) {
+// places returns ev's remembered places, if the memo holds them all.
+func (m *memo) places(ev event) (places, bool) {
 	if !m.sameOrigin(ev) {
-		*m = memo{ok: true, computer: ev.computer, channel: ev.channel, provider: ev.provider, path: ev.path,
-			h: h, name: h.names[ev.computer], ch: ch, chFile: chFile, file: file}
+		return places{}, false
 	}
-	copy(m.sources[1:], m.sources[:len(m.sources)-1])
-	m.sources[0] = memoSource{ok: true, eid: ev.eid, src: src, srcFile: srcFile}
+	s := m.source(ev.eid)
+	if s == nil {
+		return places{}, false
+	}
+	p := m.at
+	p.src, p.srcFile = s.src, s.srcFile
+	return p, true
 }
 
-// addMemo is add for an event without a document whose places c.memo
-// holds (s for its event ID), doing exactly what add does there.
-func (c *Collector) addMemo(ev event, s *memoSource) {
-	m := &c.memo
-	h := m.h
-	if m.name != nil {
-		*m.name++
-	} else {
-		h.namesCut++
+// remember notes ev's places.
+func (m *memo) remember(ev event, p places) {
+	if !m.sameOrigin(ev) {
+		*m = memo{ok: true, computer: ev.computer, channel: ev.channel, provider: ev.provider, path: ev.path, at: p}
 	}
-	h.records++
-	rid, hasRID, ts := ev.rid, ev.hasRID, ev.ts
-	widen(&h.first, &h.last, ts)
-	m.ch.records++
-	widen(&m.ch.first, &m.ch.last, ts)
-	m.ch.files.addTo(m.chFile, rid, hasRID)
-	if src := s.src; src != nil {
-		src.records++
-		widen(&src.first, &src.last, ts)
-		src.files.addTo(s.srcFile, rid, hasRID)
-	} else {
-		h.sourceCut++
-	}
-	c.addSpecial(h, ev, nil)
-	if m.file != nil {
-		m.file.add(rid, hasRID, ts)
-	}
+	copy(m.sources[1:], m.sources[:len(m.sources)-1])
+	m.sources[0] = memoSource{ok: true, eid: ev.eid, src: p.src, srcFile: p.srcFile}
 }
 
 // add takes one event into account; d is its document, nil when
 // NeedsDocument let the record through without one.
 func (c *Collector) add(ev event, d mapping.Doc) {
-	if d == nil && c.memo.sameOrigin(ev) {
-		if s := c.memo.source(ev.eid); s != nil {
-			c.addMemo(ev, s)
-			return
-		}
-	}
-	computer := ev.computer
-	h := c.host(computer)
-	if n := h.names[computer]; n != nil {
-		*n++
-	} else if len(h.names) < maxNames {
-		one := 1
-		h.names[computer] = &one
-	} else {
-		h.namesCut++
-	}
-	h.records++
-
-	lch, channel := c.channelNames(ev)
-	eid, rid, hasRID, ts, path := ev.eid, ev.rid, ev.hasRID, ev.ts, ev.path
-	widen(&h.first, &h.last, ts)
-	if len(h.files) < maxHostFiles || h.files[path] {
-		h.files[path] = true
-	} else {
-		h.filesCut = true
-	}
-
-	ch := h.channels[lch]
-	if ch == nil {
-		ch = &channelAcc{name: channel}
-		h.channels[lch] = ch
-	}
-	ch.records++
-	widen(&ch.first, &ch.last, ts)
-	chFile := ch.files.add(path, rid, hasRID)
-
-	sk := sourceKey{lch, eid}
-	src := h.sources[sk]
-	if src == nil && len(h.sources) < maxSourcesPerHost {
-		src = &sourceAcc{channel: channel, eventID: eid, categories: map[string]bool{}, fields: map[string]bool{}}
-		h.sources[sk] = src
-	}
-	var srcFile *FileCount
-	if src != nil {
-		src.records++
-		widen(&src.first, &src.last, ts)
-		srcFile = src.files.add(path, rid, hasRID)
-		for _, cat := range ev.categories {
-			if len(src.categories) < maxCategories {
-				src.categories[strings.ToLower(cat)] = true
-			}
-		}
-		if d != nil {
-			src.addFields(d, c.tracked)
-		}
-	} else {
-		h.sourceCut++
-	}
-
-	c.addSpecial(h, ev, d)
-
-	var file *fileAcc
-	if path != "" {
-		file = c.file(path, h.key)
-		file.add(rid, hasRID, ts)
-	}
 	if d == nil {
-		// Remember the places, for the next records of the same origin
-		// (the categories and fields of src need no second look: the same
-		// provider and event ID give the same categories, and d is nil).
-		c.memo.remember(ev, h, ch, chFile, file, src, srcFile)
+		p, ok := c.memo.places(ev)
+		if !ok {
+			// The categories a source records need no second look at
+			// the memo's next events: the same provider and event ID give
+			// the same categories, and they have no document.
+			p = c.find(ev)
+			c.memo.remember(ev, p)
+		}
+		c.count(p, ev, nil)
+		return
 	}
+	c.count(c.find(ev), ev, d)
 }
 
 // addSpecial does what the record's channel calls for beyond counting.

@@ -196,7 +196,7 @@ func TestAddLazyBoundsSameReport(t *testing.T) {
 			HeaderRecordID: uint64(i + 1),
 			TimeCreated:    base.Add(time.Duration(i%500) * time.Minute),
 			Provider:       "Microsoft-Windows-Security-Auditing",
-			EventID:        4624 + i%(maxSourcesPerHost/4),
+			EventID:        4624 + i%(maxSourcesPerHost+50),
 			Task:           &task,
 			Keywords:       []string{"0x8020000000000000", "0x8010000000000000"}[i%2],
 			Channel:        []string{"Security", "security", "Application"}[i%7%3],
