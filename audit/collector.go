@@ -393,8 +393,10 @@ func eventFromRecord(r *evtx.Record) event {
 // NeedsDocument reports whether the audit must see r's mapped document
 // rather than the record alone: the policy events it lists one by one
 // (4719, 1102, Sysmon 4 and 16, ...), and records whose command line,
-// object type or OriginalFileName only the mapping can tell. AddLazy asks for the document then, and also when
-// a record may show a rule field its source has not shown yet.
+// object type or OriginalFileName only the mapping can tell. AddLazy asks
+// for the document then, and also when a record may show a rule field its
+// source has not shown yet and the mapping cannot tell its value without
+// the document.
 func NeedsDocument(r *evtx.Record) bool {
 	if r == nil {
 		return true
@@ -485,7 +487,7 @@ func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mappin
 	}
 	ev := p.ev
 	// A rule field the record's source has not shown yet is learnt from
-	// the document, when the record's kind can have it at all.
+	// the record, when its kind can have it at all.
 	var src *sourceAcc
 	if s := c.memo.source(ev.eid); s != nil && c.memo.sameOrigin(ev) {
 		src = s.src
