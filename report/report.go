@@ -46,9 +46,12 @@ type Summary struct {
 	// Errors are one-line messages for input that could not be read at all.
 	Errors []string `json:"errors"`
 
-	Rules         int         `json:"rules"`           // rules run
-	Alerts        int         `json:"alerts"`          // total alerts
-	AlertsPerRule []RuleCount `json:"alerts_per_rule"` // every rule run, with its alert count
+	Rules  int `json:"rules"`  // rules run
+	Alerts int `json:"alerts"` // total alerts, listed or not
+	// AlertsNotListed counts the alerts beyond the bound on the list
+	// (scan --max-alerts): counted here and per rule, not listed.
+	AlertsNotListed int         `json:"alerts_not_listed,omitempty"`
+	AlertsPerRule   []RuleCount `json:"alerts_per_rule"` // every rule run, with its alert count
 
 	// From and To are the --from/--to range (absent when open).
 	From *time.Time `json:"from,omitempty"`

@@ -242,6 +242,9 @@ func summaryBlock(s *Summary) block {
 	}
 	b.add("rules", strconv.Itoa(s.Rules))
 	b.add("alerts", strconv.Itoa(s.Alerts))
+	if s.AlertsNotListed > 0 {
+		b.add("not listed", fmt.Sprintf("%d (over --max-alerts; counted above)", s.AlertsNotListed))
+	}
 	if len(s.AlertsPerRule) > 0 {
 		lines := make([]string, len(s.AlertsPerRule))
 		for i, rc := range s.AlertsPerRule {

@@ -57,6 +57,12 @@ type Options struct {
 	// corroboration (the audit command). The rules still decide the
 	// audit's verdicts.
 	AuditOnly bool
+	// MaxAlerts bounds the alerts kept in memory and listed in the report
+	// (0: DefaultMaxAlerts): hostile evidence can make any number of
+	// events match. Alerts beyond it are counted (Summary.Alerts, per
+	// rule) and reported as not listed, never silently dropped; the first
+	// ones in scan order are kept.
+	MaxAlerts int
 	// MapAll maps every record to its ECS document. By default a record
 	// is mapped only when something needs its document: a rule that could
 	// match it (detect's CouldMatch over the fields its kind of event can
@@ -66,6 +72,10 @@ type Options struct {
 	// that prove it.
 	MapAll bool
 }
+
+// DefaultMaxAlerts is the default of Options.MaxAlerts: an alert takes
+// about a kilobyte, so the list stays around 100 MB at most.
+const DefaultMaxAlerts = 100_000
 
 // prepared is what the decoding workers work out for one record: its
 // document when something needs it (nil otherwise) and, when it is within
@@ -129,6 +139,11 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	if maxCand <= 0 {
 		maxCand = DefaultMaxCorroborationCandidates
 	}
+	maxAlerts := opts.MaxAlerts
+	if maxAlerts <= 0 {
+		maxAlerts = DefaultMaxAlerts
+	}
+	notListed := 0
 
 	var runnable []*detect.Rule
 	for _, r := range rules {
@@ -216,8 +231,12 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		}
 		inRange++
 		for _, i := range p.matched {
-			alerts = append(alerts, report.NewAlert(runnable[i], doc))
 			counts[i]++
+			if len(alerts) < maxAlerts {
+				alerts = append(alerts, report.NewAlert(runnable[i], doc))
+			} else {
+				notListed++
+			}
 		}
 		return nil
 	}
@@ -271,7 +290,11 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	s.Errors = append([]string{}, res.Errors...)
 	s.RecordsInRange = inRange
 	s.Rules = len(runnable)
-	s.Alerts = len(alerts)
+	s.Alerts = len(alerts) + notListed
+	s.AlertsNotListed = notListed
+	if notListed > 0 {
+		warn(fmt.Errorf("%d further alerts over the bound of %d were counted but not listed (--max-alerts)", notListed, maxAlerts))
+	}
 	s.AlertsPerRule = make([]report.RuleCount, len(runnable))
 	for i, r := range runnable {
 		s.AlertsPerRule[i] = report.RuleCount{ID: r.ID, Name: r.Name, Version: r.Version, Alerts: counts[i]}

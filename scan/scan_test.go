@@ -281,3 +281,24 @@ func TestRunCorroborationBoundIsReported(t *testing.T) {
 	require.Len(t, warnings, 1)
 	require.Contains(t, warnings[0], "3 shadow-copy 4656 events")
 }
+
+// TestRunMaxAlerts: alerts over the bound are counted, per rule and in
+// the summary, reported as not listed with a warning, never lost silently.
+func TestRunMaxAlerts(t *testing.T) {
+	dir := "../testdata/triage" // seven alerts
+	rules := seedRules(t)
+	all, err := Run(context.Background(), []string{dir}, rules, Options{Workers: 2})
+	require.NoError(t, err)
+	require.Greater(t, len(all.Alerts), 2)
+	var warnings []string
+	capped, err := Run(context.Background(), []string{dir}, rules, Options{Workers: 2, MaxAlerts: 2,
+		Warn: func(err error) { warnings = append(warnings, err.Error()) }})
+	require.NoError(t, err)
+	require.Len(t, capped.Alerts, 2)
+	require.Equal(t, all.Summary.Alerts, capped.Summary.Alerts, "every alert is counted")
+	require.Equal(t, all.Summary.AlertsPerRule, capped.Summary.AlertsPerRule)
+	require.Equal(t, len(all.Alerts)-2, capped.Summary.AlertsNotListed)
+	require.Zero(t, all.Summary.AlertsNotListed)
+	require.Len(t, warnings, 1)
+	require.Contains(t, warnings[0], "not listed")
+}

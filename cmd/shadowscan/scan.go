@@ -47,6 +47,7 @@ type scanFlags struct {
 	exitCode     bool
 	corrobWindow time.Duration
 	mapAll       bool // SHADOWSCAN_MAP=all
+	maxAlerts    int
 }
 
 func runScan(ctx context.Context, e *env, args []string) int {
@@ -61,6 +62,8 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	to := fs.String("to", "", "only detect on events at or before this `RFC3339` time")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "do not show the progress bar")
 	fs.BoolVar(&f.exitCode, "exit-code", false, "exit with status 10 when there are alerts")
+	fs.IntVar(&f.maxAlerts, "max-alerts", scan.DefaultMaxAlerts,
+		"list at most this many alerts (the first found); further ones are counted in the summary, per rule, and reported as not listed")
 	fs.DurationVar(&f.corrobWindow, "corroborate-window", scan.DefaultCorroborationWindow,
 		"list Security 4656 shadow-copy handle requests up to this long after each alert (0: off)")
 	paths, status, ok := parseFlags(fs, e, args)
@@ -86,6 +89,9 @@ func runScan(ctx context.Context, e *env, args []string) int {
 	}
 	if f.corrobWindow < 0 {
 		return usageErr("--corroborate-window must be 0 or more")
+	}
+	if f.maxAlerts < 1 {
+		return usageErr("--max-alerts must be 1 or more")
 	}
 	if f.rulesOnly && len(f.rules) == 0 {
 		return usageErr("--rules-only needs at least one --rules PATH")
@@ -120,6 +126,7 @@ func scanAndReport(ctx context.Context, e *env, paths []string, rules []*detect.
 		Warn:                warn,
 		CorroborationWindow: f.corrobWindow,
 		MapAll:              f.mapAll,
+		MaxAlerts:           f.maxAlerts,
 	}
 	if f.corrobWindow == 0 {
 		opts.CorroborationWindow = -1 // the flag's 0 means off
