@@ -190,8 +190,8 @@ func EventDataString(r *evtx.Record, name string) (value string, known bool) {
 // event.category and event.type; for a Sysmon process start the
 // executable, command line, its arguments, the process name and the
 // original file name, as mapSysmonProcessCreate derives them; for a
-// Security 4688 the command line and its arguments. known is false for
-// any other field or kind.
+// Security 4688 the same but the original file name, which it lacks.
+// known is false for any other field or kind.
 func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 	if !MayHave(r, field) {
 		return nil, true
@@ -250,16 +250,33 @@ func dataValue(r *evtx.Record, name string) string {
 // stream's blank removal then thins).
 func security4688Values(r *evtx.Record, field string) ([]string, bool) {
 	switch field {
-	case "process.command_line", "process.args":
+	case "process.command_line", "process.args", "process.executable", "process.name":
 	default:
 		return nil, false
 	}
-	for _, pid := range [...]string{"NewProcessId", "ProcessId"} {
+	// mapProcessCreated decodes NewProcessId, sets the executable and its
+	// name, decodes ProcessId, then sets the command line: a pid it
+	// refuses stops it there.
+	pids := []string{"NewProcessId", "ProcessId"}
+	if field == "process.executable" || field == "process.name" {
+		pids = pids[:1]
+	}
+	for _, pid := range pids {
 		if v, ok := cleanEventData(dataValue(r, pid)); ok {
 			if _, err := javaLongDecode(v); err != nil {
 				return nil, true // the pipeline error comes first
 			}
 		}
+	}
+	if field == "process.executable" || field == "process.name" {
+		exe, ok := cleanEventData(dataValue(r, "NewProcessName"))
+		if field == "process.name" {
+			exe = lastPathElement(exe)
+		}
+		if !ok || javaBlank(exe) {
+			return nil, true
+		}
+		return []string{exe}, true
 	}
 	cmd, ok := cleanEventData(dataValue(r, "CommandLine"))
 	if !ok {

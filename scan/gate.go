@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/shadowscan/shadowscan/detect"
@@ -34,6 +36,32 @@ type ruleGate struct {
 	literals []detect.LiteralSet
 	open     bool              // some rule reads raw event or user data: no gate
 	known    map[gateKey][]int // rules that could match, by kind
+	// values holds the current record's mapping.FieldValues, asked for by
+	// several rules.
+	values map[string]fieldValues
+}
+
+type fieldValues struct {
+	vals  []string
+	known bool
+}
+
+// cheapFirst orders a rule's literal groups so that those needing a
+// command line split (process.args) come last: any group can rule a
+// record out, and most are ruled out by the first.
+func cheapFirst(set detect.LiteralSet) detect.LiteralSet {
+	out := slices.Clone(set)
+	slices.SortStableFunc(out, func(a, b detect.LiteralGroup) int {
+		return cmp.Compare(splitCost(a), splitCost(b))
+	})
+	return out
+}
+
+func splitCost(g detect.LiteralGroup) int {
+	if slices.ContainsFunc(g.Fields, func(f string) bool { return strings.HasSuffix(f, ".args") }) {
+		return 1
+	}
+	return 0
 }
 
 type gateKey struct {
@@ -46,11 +74,11 @@ type gateKey struct {
 const maxGateKeys = 1024
 
 func newRuleGate(rules []*detect.Rule) *ruleGate {
-	g := &ruleGate{known: map[gateKey][]int{}}
+	g := &ruleGate{known: map[gateKey][]int{}, values: map[string]fieldValues{}}
 	for _, r := range rules {
 		a := r.Compiled.Analysis()
 		g.queries = append(g.queries, r.Compiled)
-		g.literals = append(g.literals, a.MustContain)
+		g.literals = append(g.literals, cheapFirst(a.MustContain))
 		for _, f := range a.Fields {
 			if strings.HasPrefix(f.Name, "winlog.event_data.") || strings.HasPrefix(f.Name, "winlog.user_data.") {
 				g.open = true
@@ -65,8 +93,20 @@ func (g *ruleGate) anyCouldMatch(rec *evtx.Record) bool {
 	if g.open {
 		return len(g.queries) > 0
 	}
-	values := func(field string) ([]string, bool) { return mapping.FieldValues(rec, field) }
-	for _, i := range g.byKind(rec) {
+	rules := g.byKind(rec)
+	if len(rules) == 0 {
+		return false
+	}
+	clear(g.values)
+	values := func(field string) ([]string, bool) {
+		v, ok := g.values[field]
+		if !ok {
+			v.vals, v.known = mapping.FieldValues(rec, field)
+			g.values[field] = v
+		}
+		return v.vals, v.known
+	}
+	for _, i := range rules {
 		if g.literals[i].Admits(values) {
 			return true
 		}
@@ -108,7 +148,7 @@ func mayCorroborate(rec *evtx.Record) bool {
 // are not mapped: mapping's answers for the audit and the gate
 // (Timestamp's UtcTime, EventDataString's CommandLine, ObjectType and
 // OriginalFileName, FieldValues' Image, CommandLine, OriginalFileName and
-// a 4688's pids, mayCorroborate's ObjectName) and the raw fields of the rules, which
+// a 4688's NewProcessName and pids, mayCorroborate's ObjectName) and the raw fields of the rules, which
 // the audit's field tracking asks MayHave about. The decoder renders only
 // these for most records (evtx.Options.EventData); a name missing here
 // costs a second decode of the record's chunk, never a wrong answer
@@ -117,7 +157,8 @@ func lightEventData(rules []*detect.Rule, mapAll bool) []string {
 	if mapAll {
 		return nil
 	}
-	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName", "NewProcessId", "ProcessId"}
+	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName",
+		"NewProcessId", "ProcessId", "NewProcessName"}
 	for _, r := range rules {
 		for _, f := range r.Compiled.Analysis().Fields {
 			if name, ok := strings.CutPrefix(f.Name, "winlog.event_data."); ok {
