@@ -56,6 +56,7 @@ fuzz:
 BENCH_DIR   := bin/bench
 CORPUS      := ../shared/corpus
 REAL_DIR    := $(BENCH_DIR)/REAL01
+SEED_RULES  := ../shared/seed/rules/current
 BENCH_FILES  = $(BENCH_DIR)/BENCH01.corp.local/Security.evtx \
                $(BENCH_DIR)/BENCH01.corp.local/Microsoft-Windows-Sysmon%4Operational.evtx \
                $(wildcard $(REAL_DIR)/*.evtx)
@@ -80,7 +81,8 @@ bench-inputs:
 # (benchstat-ready, in bin/bench/gobench.txt).
 bench: build bench-inputs
 	$(GO) build -o bin/goevtxbaseline ./internal/cmd/goevtxbaseline
-	$(GO) run ./internal/cmd/benchcompare -bin $(BIN) -baseline bin/goevtxbaseline -o $(BENCH_DIR)/report.md $(BENCH_FILES)
+	$(GO) run ./internal/cmd/benchcompare -bin $(BIN) -baseline bin/goevtxbaseline -o $(BENCH_DIR)/report.md \
+	  $(if $(wildcard $(SEED_RULES)),-rules $(SEED_RULES)) $(BENCH_FILES)
 	$(MAKE) --no-print-directory bench-go
 
 bench-go:
