@@ -1049,19 +1049,32 @@ func (st *fastState) timeOf(a *fattr) (time.Time, bool) {
 // timeOfValue is timeOf for an attribute whose rendered text is text and
 // which, when single, is one value of type typ at off.
 func (st *fastState) timeOfValue(single bool, typ byte, off int, text []byte) (time.Time, bool) {
-	if single && (typ == valFileTime || typ == valSysTime) {
-		var t time.Time
-		if typ == valFileTime {
-			t = filetime(binary.LittleEndian.Uint64(st.cr.b[off:]))
-		} else {
-			t = systime(st.cr.b[off : off+16])
-		}
-		if y := t.Year(); y >= 1 && y <= 9999 {
-			return t.UTC(), true
+	if single {
+		if t, ok := st.valueTime(typ, off); ok {
+			return t, true
 		}
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(text))
 	if err != nil {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+// valueTime reads a FILETIME or SYSTEMTIME value at off as its rendered
+// text would parse back: ok is false for other types and for years that
+// RFC 3339 text does not round-trip.
+func (st *fastState) valueTime(typ byte, off int) (time.Time, bool) {
+	var t time.Time
+	switch typ {
+	case valFileTime:
+		t = filetime(binary.LittleEndian.Uint64(st.cr.b[off:]))
+	case valSysTime:
+		t = systime(st.cr.b[off : off+16])
+	default:
+		return t, false
+	}
+	if y := t.Year(); y < 1 || y > 9999 {
 		return time.Time{}, false
 	}
 	return t.UTC(), true

@@ -1,7 +1,6 @@
 package evtx
 
 import (
-	"encoding/binary"
 	"strconv"
 	"time"
 )
@@ -343,33 +342,21 @@ func (s *planSystem) singleAttr(k int, name string) (valRef, bool) {
 }
 
 func (s *planSystem) time(k int, name string) (time.Time, bool, bool) {
-	pc, ok := s.attrPiece(k, name)
-	if !ok {
+	if _, ok := s.attrPiece(k, name); !ok {
 		return time.Time{}, false, true
 	}
-	if v, ok := s.singleAttr(k, name); ok && (v.typ == valFileTime || v.typ == valSysTime) {
-		// These render as non-empty text; timeOfValue reads the value
-		// itself unless the year is out of RFC 3339's range.
-		var t time.Time
-		if v.typ == valFileTime {
-			t = filetime(binary.LittleEndian.Uint64(s.st.cr.b[v.off:]))
-		} else {
-			t = systime(s.st.cr.b[v.off : v.off+16])
-		}
-		if y := t.Year(); y >= 1 && y <= 9999 {
-			return t.UTC(), true, true
+	if v, ok := s.singleAttr(k, name); ok {
+		// A FILETIME or SYSTEMTIME renders as non-empty text: read the
+		// value itself, without rendering it, when the text would parse.
+		if t, ok := s.st.valueTime(v.typ, v.off); ok {
+			return t, true, true
 		}
 	}
 	text, _ := s.attr(k, name)
 	if len(text) == 0 {
 		return time.Time{}, false, true
 	}
-	single := pc.kind != pieceText
-	var v valRef
-	if single {
-		v = s.vals[pc.sub]
-	}
-	t, ok := s.st.timeOfValue(single, v.typ, v.off, text)
+	t, ok := s.st.timeOfValue(false, 0, 0, text) // the value's own reading failed above
 	return t, true, ok
 }
 
