@@ -121,13 +121,43 @@ type chunkReader struct {
 	names map[uint32]string
 	tmpls map[uint32]*ctemplate
 	// shared holds compiled definitions across chunks, by their bytes:
-	// the same provider's templates recur in every chunk. Only definitions
-	// that name nothing outside themselves are shared (their bytes are
-	// all they depend on).
-	shared map[string]*ctemplate
-	// external is set while compiling when a name lies outside the
+	// the same provider's templates recur in every chunk. A definition
+	// depends on its bytes and on the names it refers to elsewhere in its
+	// chunk (Windows writes an element name once per chunk and refers to
+	// it after), so an entry also holds those names by offset, and serves
+	// a chunk only where the same offsets hold the same names.
+	shared      map[string][]sharedTemplate
+	sharedCount int
+	// external collects, while compiling, the names read outside the
 	// definition.
-	external bool
+	external []nameRef
+}
+
+// sharedTemplate is a compiled definition and the names outside it that
+// it was compiled with.
+type sharedTemplate struct {
+	t     *ctemplate
+	names []nameRef
+}
+
+// nameRef is a chunk string a definition refers to, by its offset.
+type nameRef struct {
+	off  uint32
+	name string
+}
+
+// holds reports whether this chunk has the same names at the same
+// offsets as the chunk e was compiled in.
+func (c *chunkReader) holds(e sharedTemplate) bool {
+	for _, ref := range e.names {
+		if int(ref.off) >= c.limit {
+			return false
+		}
+		if s, _, ok := c.name(ref.off); !ok || s != ref.name {
+			return false
+		}
+	}
+	return true
 }
 
 // maxSharedTemplates bounds the cross-chunk template cache of a worker.
@@ -181,11 +211,13 @@ func (c *chunkReader) nameAt(pos int, off uint32) (string, int, bool) {
 		s, size, ok := c.name(off)
 		return s, pos + size, ok
 	}
-	c.external = true
 	if int(off) >= c.limit {
 		return "", 0, false
 	}
 	s, _, ok := c.name(off)
+	if ok {
+		c.external = append(c.external, nameRef{off, s})
+	}
 	return s, pos, ok
 }
 
@@ -202,23 +234,28 @@ func (c *chunkReader) template(off uint32) (*ctemplate, error) {
 	var def []byte
 	if size, ok := c.u32(int(off) + 20); ok && int(off)+24+int(size) <= c.limit {
 		def = c.b[off+4 : int(off)+24+int(size)]
-		if t, ok := c.shared[string(def)]; ok {
-			c.tmpls[off] = t
-			return t, nil
+		for _, e := range c.shared[string(def)] {
+			if c.holds(e) {
+				c.tmpls[off] = e.t
+				return e.t, nil
+			}
 		}
 	}
-	c.external = false
+	c.external = c.external[:0]
 	t, err := c.compile(int(off))
 	if err != nil {
 		c.tmpls[off] = nil
 		return nil, err
 	}
 	c.tmpls[off] = t
-	if def != nil && !c.external && len(def)+4 == t.length {
-		if len(c.shared) >= maxSharedTemplates {
+	if def != nil && len(def)+4 == t.length {
+		if c.sharedCount >= maxSharedTemplates {
 			clear(c.shared)
+			c.sharedCount = 0
 		}
-		c.shared[string(def)] = t
+		key := string(def)
+		c.shared[key] = append(c.shared[key], sharedTemplate{t: t, names: slices.Clone(c.external)})
+		c.sharedCount++
 	}
 	return t, nil
 }

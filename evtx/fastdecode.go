@@ -51,12 +51,14 @@ type fastState struct {
 	kept    []int
 }
 
-var fastStates = sync.Pool{New: func() any {
+var fastStates = sync.Pool{New: func() any { return newFastState() }}
+
+func newFastState() *fastState {
 	return &fastState{
-		cr:   chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string]*ctemplate{}},
+		cr:   chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string][]sharedTemplate{}},
 		strs: map[string]string{},
 	}
-}}
+}
 
 // Decode implements Decoder.
 func (d FastDecoder) Decode(data []byte, loc ChunkLocation) DecodedChunk {
@@ -95,6 +97,12 @@ func (d FastDecoder) fastSome(data []byte, loc ChunkLocation, names *nameSet) (o
 	}
 	st := fastStates.Get().(*fastState)
 	defer fastStates.Put(st)
+	return d.fastWith(st, data, loc, hdr, names)
+}
+
+// fastWith is fastSome on the scratch st, for a chunk whose header hdr is
+// sound.
+func (d FastDecoder) fastWith(st *fastState, data []byte, loc ChunkLocation, hdr chunkHeader, names *nameSet) (out DecodedChunk, ok bool) {
 	st.reset(data)
 	st.noPlans = d.renderOnly
 	st.keep = names

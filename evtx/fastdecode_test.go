@@ -3,6 +3,7 @@ package evtx
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
@@ -358,7 +359,7 @@ func TestPlansDecodeMostRecords(t *testing.T) {
 			if err != nil || !sane {
 				continue
 			}
-			st := &fastState{cr: chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string]*ctemplate{}}, strs: map[string]string{}}
+			st := newFastState()
 			st.reset(chunk)
 			for _, sp := range findRecords(chunk, hdr.usedEnd(), false) {
 				st.cr.limit = sp.offset + sp.size
@@ -449,4 +450,95 @@ func TestFullWhenTheChunkDisagrees(t *testing.T) {
 	require.Equal(t, "x", v)
 	_, ok = r.Value("Other")
 	require.False(t, ok)
+}
+
+// TestSharedTemplatesCheckTheirNames: a template definition is compiled
+// once for all the chunks it recurs in, but it refers to element and
+// attribute names stored elsewhere in its chunk, so a chunk whose names
+// differ at those offsets must not get the compiled tree of another. The
+// test renames one such name in a real chunk (checksums fixed) and decodes
+// it after the original on the same scratch: the warm decode must equal a
+// cold one, and differ from the original's.
+func TestSharedTemplatesCheckTheirNames(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join(corpusDir, "evtx-rs-samples/security.evtx"))
+	if err != nil {
+		t.Skipf("corpus not present (%v); skipping", err)
+	}
+	chunk := file[fileHeaderSize : fileHeaderSize+ChunkSize]
+	hdr, sane, err := parseChunkHeader(chunk)
+	require.NoError(t, err)
+	require.True(t, sane)
+
+	warm := newFastState()
+	first, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
+	require.True(t, ok)
+	var ref nameRef
+	for _, entries := range warm.cr.shared {
+		for _, e := range entries {
+			if len(e.names) > 0 {
+				ref = e.names[0]
+			}
+		}
+	}
+	require.NotEmpty(t, ref.name, "a real chunk's templates refer to names outside themselves")
+
+	renamed := bytes.Clone(chunk)
+	first16 := int(ref.off) + 8 // the name's first UTF-16 unit
+	renamed[first16] = map[bool]byte{true: 'Q', false: 'Z'}[renamed[first16] != 'Q']
+	fixChunkCRC(renamed)
+	want, ok := FastDecoder{}.fastWith(newFastState(), renamed, ChunkLocation{}, hdr, nil)
+	require.True(t, ok)
+	require.NotEqual(t, first.Records, want.Records, "renaming %q must change the records", ref.name)
+	got, ok := FastDecoder{}.fastWith(warm, renamed, ChunkLocation{}, hdr, nil)
+	require.True(t, ok)
+	require.Equal(t, want.Records, got.Records)
+}
+
+// TestTransientRecycles: with Options.Transient the chunks partial records
+// keep go back to the reader after emit, so a later chunk is read into the
+// same buffer. A record's Full during emit must still be its own, equal to
+// a scan keeping every name; past emit, a record whose chunk was decoded
+// whole still answers, and one whose chunk was not must refuse (panic)
+// rather than answer from another chunk's bytes.
+func TestTransientRecycles(t *testing.T) {
+	var events []w.Event
+	for i := range 3000 { // a few dozen chunks
+		ev := typedEvent()
+		ev.RecordID = uint64(i + 1)
+		ev.EventData[0] = w.D("Str", w.String(fmt.Sprintf("cmd.exe /c echo %d", i)))
+		events = append(events, ev)
+	}
+	p := writeLog(t, "many.evtx", events)
+
+	var whole []*Record
+	_, err := Scan(context.Background(), []string{p}, Options{Workers: 2}, func(r *Record) error {
+		whole = append(whole, r)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, whole, len(events))
+
+	i := 0
+	var untouched, decoded *Record
+	_, err = Scan(context.Background(), []string{p}, Options{Workers: 2, EventData: []string{"Empty"}, Transient: true}, func(r *Record) error {
+		require.True(t, r.Partial())
+		if r.Chunk == 0 { // left alone: never decoded whole
+			untouched = r
+			i++
+			return nil
+		}
+		v, ok := r.Value("Str")
+		require.True(t, ok)
+		require.Equal(t, whole[i].EventData["Str"], v)
+		full := *r.Full()
+		require.Equal(t, *whole[i], full)
+		decoded = r
+		i++
+		return nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, len(events), i)
+	require.Greater(t, decoded.Chunk, 10)
+	require.Equal(t, *whole[len(whole)-1], *decoded.Full())
+	require.Panics(t, func() { untouched.Full() })
 }

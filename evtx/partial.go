@@ -50,14 +50,21 @@ func (p *partialData) full(r *Record) *Record {
 // keptChunk is the bytes of a chunk decoded partially, decoded whole on
 // first need, once, whichever goroutine asks.
 type keptChunk struct {
-	data []byte // owned: nothing else writes it
+	data []byte // owned: nothing else writes it until release
 	loc  ChunkLocation
 	once sync.Once
 	recs []*Record
+	// buf is the reader's buffer behind data, given back by release
+	// (Options.Transient); released marks data as no longer ours.
+	buf      *[]byte
+	released bool
 }
 
 func (c *keptChunk) record(i int) *Record {
 	c.once.Do(func() {
+		if c.released {
+			panic("evtx: a partial record was asked for its event data after emit returned (Options.Transient)")
+		}
 		c.recs = FastDecoder{}.Decode(c.data, c.loc).Records
 		c.data = nil
 	})
@@ -67,21 +74,31 @@ func (c *keptChunk) record(i int) *Record {
 	return c.recs[i]
 }
 
+// release gives back the reader's buffer behind the chunk once no record
+// of it is used any more (Options.Transient: emit has returned for the
+// chunk's last record, and prepare before it); nil if there is none. The
+// chunk's records can still answer from a whole decode done before.
+func (c *keptChunk) release() *[]byte {
+	buf := c.buf
+	c.buf, c.data, c.released = nil, nil, true
+	return buf
+}
+
 // decodeSome is Decode keeping only names of the event data of the
 // records its template plans decode; they are marked partial and keep
-// data, which the caller must not reuse when retained is true. The whole
+// data, which the caller must not reuse while the returned chunk (nil if
+// no record is partial) is alive. The whole
 // decode of data yields the same records in the same order (the plans
 // accept or refuse a record before rendering any of its event data), which
 // is what Record.Full relies on; TestPartialSameAsWhole holds it to that.
-func (d FastDecoder) decodeSome(data []byte, loc ChunkLocation, names *nameSet) (out DecodedChunk, retained bool) {
+func (d FastDecoder) decodeSome(data []byte, loc ChunkLocation, names *nameSet) (out DecodedChunk, kept *keptChunk) {
 	if d.Reference != nil || d.renderOnly {
-		return d.Decode(data, loc), false
+		return d.Decode(data, loc), nil
 	}
 	out, ok := d.fastSome(data, loc, names)
 	if !ok {
-		return d.Decode(data, loc), false
+		return d.Decode(data, loc), nil
 	}
-	var kept *keptChunk
 	for i, r := range out.Records {
 		if r.partial == nil {
 			continue
@@ -91,5 +108,5 @@ func (d FastDecoder) decodeSome(data []byte, loc ChunkLocation, names *nameSet) 
 		}
 		r.partial.chunk, r.partial.index = kept, i
 	}
-	return out, kept != nil
+	return out, kept
 }

@@ -58,10 +58,10 @@ type Record struct {
 // record decoded with only some of its event data (Options.EventData) it
 // answers for the other names too, from Full.
 func (r *Record) Value(name string) (string, bool) {
-	if r.partial != nil && !r.partial.kept(name) {
+	v, ok := r.EventData[name]
+	if !ok && r.partial != nil && !r.partial.kept(name) {
 		return r.Full().Value(name)
 	}
-	v, ok := r.EventData[name]
 	return v, ok
 }
 

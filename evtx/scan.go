@@ -39,6 +39,14 @@ type Options struct {
 	// Record.Full still reach them, by decoding the record's chunk again.
 	// The names change the speed, never a value; nil keeps everything.
 	EventData []string
+	// Transient promises that emit (and prepare) keep no record after
+	// they return: the chunk a partial record decodes again on demand is
+	// then given back to the reader once emit has seen the chunk's last
+	// record, instead of a fresh 64 KiB buffer per chunk (a gigabyte of
+	// allocations, page faults and garbage collection per gigabyte read).
+	// Asking a partial record for a left-out name after that panics: it
+	// is a programming error, never a different answer.
+	Transient bool
 }
 
 // Result is what a scan found, file by file.
@@ -138,6 +146,7 @@ func scanWith(ctx context.Context, paths []string, opts Options, prepare func([]
 		inputs:   d.inputs,
 		decoder:  dec,
 		keep:     keep,
+		recycle:  opts.Transient,
 		prepare:  prepare,
 		progress: opts.Progress,
 		jobs:     make(chan *job),
@@ -184,6 +193,9 @@ type job struct {
 	hdr   fileHeader
 	err   error
 	out   DecodedChunk
+	// kept is the chunk partial records of out decode again on demand
+	// (it holds data's buffer), nil if none.
+	kept *keptChunk
 	// prepared is prepare's batch for out.Records.
 	prepared any
 }
@@ -192,6 +204,7 @@ type scanner struct {
 	inputs   []Input
 	decoder  Decoder
 	keep     *nameSet            // Options.EventData, nil: all
+	recycle  bool                // Options.Transient: kept chunks go back to buffers after emit
 	prepare  func([]*Record) any // nil: nothing to do on the workers
 	progress func(int64)
 	jobs     chan *job
@@ -330,9 +343,8 @@ func (s *scanner) report(n int64) {
 func (s *scanner) work(ctx context.Context) {
 	for j := range s.jobs {
 		if j.kind == jobChunk {
-			var retained bool
-			j.out, retained = s.decode((*j.data)[:j.n], j.loc)
-			if !retained { // else partial records keep it (partial.go)
+			j.out, j.kept = s.decode(j.data, j.n, j.loc)
+			if j.kept == nil { // else partial records keep it (partial.go)
 				s.buffers.Put(j.data)
 			}
 			j.data = nil
@@ -350,20 +362,24 @@ func (s *scanner) work(ctx context.Context) {
 
 // decode guards the Decoder: a panic in a third-party implementation costs
 // the chunk, not the process.
-func (s *scanner) decode(data []byte, loc ChunkLocation) (out DecodedChunk, retained bool) {
+func (s *scanner) decode(buf *[]byte, n int, loc ChunkLocation) (out DecodedChunk, kept *keptChunk) {
 	defer func() {
 		if p := recover(); p != nil {
 			out = DecodedChunk{
 				Damage:   fmt.Sprintf("decoder panic: %v", p),
 				Failures: []Failure{{Chunk: loc.Index, Offset: loc.Offset, Reason: fmt.Sprintf("decoder panic: %v", p)}},
 			}
-			retained = false
+			kept = nil
 		}
 	}()
 	if fd, ok := s.decoder.(FastDecoder); ok && s.keep != nil {
-		return fd.decodeSome(data, loc, s.keep)
+		out, kept = fd.decodeSome((*buf)[:n], loc, s.keep)
+		if kept != nil {
+			kept.buf = buf
+		}
+		return out, kept
 	}
-	return s.decoder.Decode(data, loc), false
+	return s.decoder.Decode((*buf)[:n], loc), nil
 }
 
 // collect puts results back in sequence order (a reorder buffer no larger
@@ -408,6 +424,11 @@ func (s *scanner) collect(ctx context.Context, cancel func(), res *Result, warn 
 					if err := emit(r, j.prepared, i); err != nil {
 						stopErr = err
 						break
+					}
+				}
+				if s.recycle && j.kept != nil {
+					if buf := j.kept.release(); buf != nil {
+						s.buffers.Put(buf)
 					}
 				}
 			case jobFileEnd:

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shadowscan/shadowscan/detect"
 	"github.com/shadowscan/shadowscan/mapping"
@@ -182,7 +183,24 @@ const shadowCopyMarker = "harddiskvolumeshadowcopy"
 // IsShadowCopyObject reports whether an object name points inside a volume
 // shadow copy (case-insensitive).
 func IsShadowCopyObject(name string) bool {
-	return strings.Contains(strings.ToLower(name), shadowCopyMarker)
+	return containsLower(name, shadowCopyMarker)
+}
+
+// containsLower is strings.Contains(strings.ToLower(s), lower) for an
+// ASCII lower, without ToLower's copy when s is ASCII too: the scan asks
+// it of every 4656's object name.
+func containsLower(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lower)
+		}
+	}
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsCredentialStore reports whether an object name is one of the files an

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,25 @@ func TestIsCredentialStore(t *testing.T) {
 		``: false,
 	} {
 		require.Equal(t, want, IsCredentialStore(name), name)
+	}
+}
+
+// TestIsShadowCopyObject holds the allocation-free ASCII path to
+// strings.ToLower's answer, which non-ASCII names still get (the Kelvin
+// sign lowers to an ASCII k).
+func TestIsShadowCopyObject(t *testing.T) {
+	for name, want := range map[string]bool{
+		`\Device\HarddiskVolumeShadowCopy1\Windows\NTDS\ntds.dit`: true,
+		`\DEVICE\HARDDISKVOLUMESHADOWCOPY12\x`:                    true,
+		`harddiskvolumeshadowcopy`:                                true,
+		`harddiskvolumeshadowcop`:                                 false,
+		`\Device\HarddiskVolume1\Windows\NTDS\ntds.dit`:           false,
+		"\\Device\\Harddis\u212AVolumeShadowCopy1\\x":             true, // Kelvin sign
+		`\Device\HarddiskVolumeShadowCopy1\données`:               true,
+		`\Device\HarddiskVolumeShadowCöpy1`:                       false,
+		``:                                                        false,
+	} {
+		require.Equal(t, want, IsShadowCopyObject(name), name)
+		require.Equal(t, strings.Contains(strings.ToLower(name), shadowCopyMarker), IsShadowCopyObject(name), name)
 	}
 }

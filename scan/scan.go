@@ -247,6 +247,8 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 		Warn:      opts.Warn,
 		Decoder:   opts.Decoder,
 		EventData: lightEventData(runnable, opts.MapAll),
+		// prepare and emit keep documents, never records.
+		Transient: true,
 	}, prepare, emit)
 	if res == nil {
 		res = &evtx.Result{}

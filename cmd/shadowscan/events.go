@@ -87,7 +87,7 @@ func runEvents(ctx context.Context, e *env, args []string) int {
 		}
 		return enc.Encode(mapper.Map(r).Nested())
 	}
-	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, nil, emit)
+	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, evtx.Options{}, emit)
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}

@@ -53,8 +53,9 @@ func runInventory(ctx context.Context, e *env, args []string) int {
 	if *workers < 0 {
 		return usageError(e, "inventory", "--workers must be 0 or more")
 	}
-	// The inventory reads no event data: the decoder may skip it.
-	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, []string{}, func(*evtx.Record) error { return nil })
+	// The inventory reads no event data (the decoder may skip it) and
+	// keeps no record (evtx.Options.Transient).
+	res, err := readEvidence(ctx, e, paths, *workers, *noProgress, evtx.Options{EventData: []string{}, Transient: true}, func(*evtx.Record) error { return nil })
 	if res != nil {
 		var werr error
 		if *format == "json" {
@@ -72,9 +73,9 @@ func runInventory(ctx context.Context, e *env, args []string) int {
 
 // readEvidence runs evtx.Scan with the progress bar and the warning lines
 // every reading command shares: each unreadable input or refused zip entry
-// is one line on stderr, made safe for the terminal. eventData is
-// evtx.Options.EventData: the event data names emit reads (nil: all).
-func readEvidence(ctx context.Context, e *env, paths []string, workers int, noProgress bool, eventData []string, emit func(*evtx.Record) error) (*evtx.Result, error) {
+// is one line on stderr, made safe for the terminal. read holds what emit
+// promises (evtx.Options.EventData, Transient); the rest is set here.
+func readEvidence(ctx context.Context, e *env, paths []string, workers int, noProgress bool, read evtx.Options, emit func(*evtx.Record) error) (*evtx.Result, error) {
 	var total int64
 	if !noProgress && e.stderrIsTerminal {
 		inputs, _ := evtx.Discover(paths) // problems are reported once, by Scan
@@ -83,13 +84,11 @@ func readEvidence(ctx context.Context, e *env, paths []string, workers int, noPr
 		}
 	}
 	update, finish := newProgress(e, total, noProgress)
-	opts := evtx.Options{
-		Workers:   workers,
-		Progress:  update,
-		EventData: eventData,
-		Warn: func(err error) {
-			fmt.Fprintf(e.stderr, "shadowscan: %s\n", report.TerminalSafe(err.Error()))
-		},
+	opts := read
+	opts.Workers = workers
+	opts.Progress = update
+	opts.Warn = func(err error) {
+		fmt.Fprintf(e.stderr, "shadowscan: %s\n", report.TerminalSafe(err.Error()))
 	}
 	res, err := evtx.Scan(ctx, paths, opts, emit)
 	finish()
