@@ -245,6 +245,9 @@ func (c *Collector) hostReport(h *hostAcc, bySource map[string]*evtx.Source) Hos
 	if h.filesCut {
 		out.Truncated = append(out.Truncated, fmt.Sprintf("more than %d files: the file list is cut (gaps are still reported for all)", maxHostFiles))
 	}
+	if n := h.unlistedFileRecords(); n > 0 {
+		out.Truncated = append(out.Truncated, fmt.Sprintf("%d records are counted in files beyond the first %d listed per channel or event id (records_in_unlisted_files)", n, maxFilesPerList))
+	}
 	// Gaps, per file holding records of this host.
 	for _, path := range sortedKeys(c.files) {
 		f := c.files[path]
@@ -286,6 +289,7 @@ func channelLog(ch *channelAcc, name string) ChannelLog {
 	return ChannelLog{
 		Channel: name, Collected: true, Records: ch.records,
 		First: formatTime(ch.first), Last: formatTime(ch.last), Files: ch.files.list(),
+		UnlistedFileRecords: ch.files.cut,
 	}
 }
 
@@ -293,7 +297,17 @@ func eventCount(s *sourceAcc) EventCount {
 	if s == nil {
 		return EventCount{Files: []FileCount{}}
 	}
-	return EventCount{Count: s.records, First: formatTime(s.first), Last: formatTime(s.last), Files: s.files.list()}
+	return EventCount{Count: s.records, First: formatTime(s.first), Last: formatTime(s.last), Files: s.files.list(), UnlistedFileRecords: s.files.cut}
+}
+
+// unlistedFileRecords counts the records of h's channels whose files the
+// bound on listed files left out (a source's are among its channel's).
+func (h *hostAcc) unlistedFileRecords() int {
+	n := 0
+	for _, ch := range h.channels {
+		n += ch.files.cut
+	}
+	return n
 }
 
 func (f *fileCounts) list() []FileCount {

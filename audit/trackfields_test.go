@@ -224,3 +224,47 @@ func TestAddLazyBoundsSameReport(t *testing.T) {
 	}
 	require.Positive(t, truncated, "the bounds were not reached")
 }
+
+// TestUnlistedFilesCounted: past the bound on files listed per channel and
+// per event id, records are still counted, and the report says how many
+// sit in files it does not list, so that the listed files' counts and
+// that number add up to the total.
+func TestUnlistedFilesCounted(t *testing.T) {
+	c := NewCollector()
+	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	extra := 7
+	for i := range 2 * (maxFilesPerList + extra) {
+		r := &evtx.Record{
+			Path:        fmt.Sprintf("triage/Security-%03d.evtx", i/2),
+			RecordID:    uint64(i%2 + 1),
+			TimeCreated: base.Add(time.Duration(i) * time.Minute),
+			Provider:    "Microsoft-Windows-Security-Auditing",
+			EventID:     4688,
+			Keywords:    "0x8020000000000000",
+			Channel:     "Security",
+			Computer:    "DC01.corp.local",
+			EventData:   map[string]string{"NewProcessName": `C:\x.exe`, "NewProcessId": "0x10", "CommandLine": "x.exe"},
+		}
+		c.AddRecord(r, mapping.Map(r))
+	}
+	hosts := c.Report(nil, nil)
+	require.Len(t, hosts, 1)
+	sec := hosts[0].Logs.Security
+	for _, counted := range []struct {
+		total, unlisted int
+		files           []FileCount
+	}{
+		{sec.Records, sec.UnlistedFileRecords, sec.Files},
+		{sec.ProcessCreate.Count, sec.ProcessCreate.UnlistedFileRecords, sec.ProcessCreate.Files},
+	} {
+		require.Equal(t, 2*(maxFilesPerList+extra), counted.total)
+		require.Len(t, counted.files, maxFilesPerList)
+		require.Equal(t, 2*extra, counted.unlisted)
+		listed := 0
+		for _, f := range counted.files {
+			listed += f.Records
+		}
+		require.Equal(t, counted.total, listed+counted.unlisted)
+	}
+	require.Contains(t, hosts[0].Truncated, fmt.Sprintf("%d records are counted in files beyond the first %d listed per channel or event id (records_in_unlisted_files)", 2*extra, maxFilesPerList))
+}

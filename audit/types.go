@@ -90,6 +90,9 @@ type ChannelLog struct {
 	First     string      `json:"first"`
 	Last      string      `json:"last"`
 	Files     []FileCount `json:"files"`
+	// UnlistedFileRecords counts the records (within Records) of files
+	// beyond the first ones listed (Files stops at a bound).
+	UnlistedFileRecords int `json:"records_in_unlisted_files,omitempty"`
 }
 
 // EventCount counts one event id of a channel, with its evidence.
@@ -98,6 +101,9 @@ type EventCount struct {
 	First string      `json:"first"`
 	Last  string      `json:"last"`
 	Files []FileCount `json:"files"`
+	// UnlistedFileRecords counts the records (within Count) of files
+	// beyond the first ones listed (Files stops at a bound).
+	UnlistedFileRecords int `json:"records_in_unlisted_files,omitempty"`
 }
 
 // SysmonLog is Microsoft-Windows-Sysmon/Operational.

@@ -49,6 +49,7 @@ type fastState struct {
 	ends    []int32
 	keys    []string
 	kept    []int
+	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
@@ -108,6 +109,8 @@ func (d FastDecoder) fastWith(st *fastState, data []byte, loc ChunkLocation, hdr
 	st.keep = names
 	spans := findRecords(data, hdr.usedEnd(), false)
 	recs := make([]*Record, 0, len(spans))
+	st.slab = make([]recordAlloc, len(spans))
+	defer func() { st.slab = nil }()
 	for _, sp := range spans {
 		if sp.bad != "" {
 			return out, false
@@ -657,6 +660,18 @@ type recordAlloc struct {
 	u32  [2]uint32
 }
 
+// newRecord returns the next of the chunk's records, allocated together
+// (one allocation per chunk rather than per record: the records of a
+// chunk live and die together).
+func (st *fastState) newRecord() *recordAlloc {
+	if len(st.slab) == 0 {
+		return &recordAlloc{}
+	}
+	ra := &st.slab[0]
+	st.slab = st.slab[1:]
+	return ra
+}
+
 // System's children that a Record is made of; the first element of each
 // name counts, as child() finds it.
 const (
@@ -818,7 +833,7 @@ func (st *fastState) extract() (*Record, error) {
 
 // fillSystem makes a Record of the System section src reads.
 func (st *fastState) fillSystem(src systemSource) (*Record, error) {
-	ra := &recordAlloc{}
+	ra := st.newRecord()
 	r := &ra.rec
 	r.Provider = src.attrString(sProvider, "Name")
 	if r.Provider == "" {
