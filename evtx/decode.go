@@ -214,7 +214,11 @@ type recordSpan struct {
 // a chunk costs only the records it covers. When the chunk header is
 // unreadable (carve) the whole chunk is searched for records.
 func findRecords(b []byte, end int, carve bool) []recordSpan {
-	var spans []recordSpan
+	return appendRecords(nil, b, end, carve)
+}
+
+// appendRecords is findRecords appending to spans.
+func appendRecords(spans []recordSpan, b []byte, end int, carve bool) []recordSpan {
 	le := binary.LittleEndian
 	off := chunkTablesEnd
 	for off+recordHeaderSize <= end {

@@ -50,6 +50,7 @@ type fastState struct {
 	keys    []string
 	kept    []int
 	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
+	spans   []recordSpan
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
@@ -107,7 +108,8 @@ func (d FastDecoder) fastWith(st *fastState, data []byte, loc ChunkLocation, hdr
 	st.reset(data)
 	st.noPlans = d.renderOnly
 	st.keep = names
-	spans := findRecords(data, hdr.usedEnd(), false)
+	st.spans = appendRecords(st.spans[:0], data, hdr.usedEnd(), false)
+	spans := st.spans
 	recs := make([]*Record, 0, len(spans))
 	st.slab = make([]recordAlloc, len(spans))
 	defer func() { st.slab = nil }()
@@ -655,9 +657,10 @@ func (st *fastState) internValue(v valRef, trim bool) string {
 
 // recordAlloc holds a Record and its optional numbers in one allocation.
 type recordAlloc struct {
-	rec  Record
-	ints [5]int
-	u32  [2]uint32
+	rec     Record
+	ints    [5]int
+	u32     [2]uint32
+	partial partialData // rec.partial's, when set
 }
 
 // newRecord returns the next of the chunk's records, allocated together
@@ -815,10 +818,11 @@ func (st *fastState) extract() (*Record, error) {
 			src.sn[k] = c
 		}
 	}
-	r, err := st.fillSystem(src)
+	ra, err := st.fillSystem(src)
 	if err != nil {
 		return nil, err
 	}
+	r := &ra.rec
 	if ed := st.child(ev, "EventData"); ed >= 0 {
 		r.EventData = st.eventData(ed)
 	}
@@ -832,7 +836,7 @@ func (st *fastState) extract() (*Record, error) {
 }
 
 // fillSystem makes a Record of the System section src reads.
-func (st *fastState) fillSystem(src systemSource) (*Record, error) {
+func (st *fastState) fillSystem(src systemSource) (*recordAlloc, error) {
 	ra := st.newRecord()
 	r := &ra.rec
 	r.Provider = src.attrString(sProvider, "Name")
@@ -891,7 +895,7 @@ func (st *fastState) fillSystem(src systemSource) (*Record, error) {
 		r.Computer = s
 	}
 	r.UserID = src.attrString(sSecurity, "UserID")
-	return r, nil
+	return ra, nil
 }
 
 // integer reads an integer value: its magnitude, its sign, and whether v

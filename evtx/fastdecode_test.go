@@ -318,18 +318,22 @@ func BenchmarkDecodeRealChunks(b *testing.B) {
 			// whole: every value rendered; partial: only the event data
 			// the scan reads from the records it does not map
 			// (Options.EventData; the chunks are never written, so the
-			// records may keep them).
+			// records may keep them); none: no event data (inventory).
 			scanNames := newNameSet([]string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName"})
-			for _, mode := range []string{"whole", "partial"} {
+			noNames := newNameSet(nil)
+			for _, mode := range []string{"whole", "partial", "none"} {
 				b.Run(mode, func(b *testing.B) {
 					b.SetBytes(int64(len(chunks) * ChunkSize))
 					b.ReportAllocs()
 					for b.Loop() {
 						for _, c := range chunks {
-							if mode == "whole" {
+							switch mode {
+							case "whole":
 								FastDecoder{}.Decode(c, ChunkLocation{})
-							} else {
+							case "partial":
 								FastDecoder{}.decodeSome(c, ChunkLocation{}, scanNames)
+							default: // the inventory's: no event data
+								FastDecoder{}.decodeSome(c, ChunkLocation{}, noNames)
 							}
 						}
 					}

@@ -179,15 +179,17 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 	}
 	src := &st.planSrc
 	src.st, src.vals, src.sys = st, inst.vals, &p.sys
-	r, err := st.fillSystem(src)
+	ra, err := st.fillSystem(src)
 	if err != nil {
 		return nil, false
 	}
+	r = &ra.rec
 	if ed != nil {
 		var partial bool
 		r.EventData, partial = st.planEventData(ed, st.insts[edInst].vals, st.keep)
 		if partial {
-			r.partial = &partialData{names: st.keep}
+			ra.partial = partialData{names: st.keep}
+			r.partial = &ra.partial
 		}
 	}
 	return r, true
@@ -389,6 +391,9 @@ func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m m
 				}
 			}
 			st.kept = kept
+		}
+		if len(kept) == 0 && len(keys) > 0 {
+			return nil, true // nothing kept: no map to make (Value asks Full)
 		}
 		m = make(map[string]string, len(kept))
 		for _, i := range kept {
