@@ -355,7 +355,11 @@ func (c *Collector) eventFromDoc(d mapping.Doc) event {
 // for a record NeedsDocument does not hold back: the mapping's own answers
 // (mapping.Kept, Timestamp, Outcome, ...) stand for the fields of the
 // document. The differential tests hold the two to the same events.
-func eventFromRecord(r *evtx.Record) event {
+func eventFromRecord(r *evtx.Record) event { return eventFrom(r, &dataLookups{r: r}) }
+
+// eventFrom is eventFromRecord with l's event data answers, which
+// needsDocument may have asked for already.
+func eventFrom(r *evtx.Record, l *dataLookups) event {
 	ev := event{
 		computer:   mapping.Kept(r, r.Computer),
 		channel:    mapping.Kept(r, r.Channel),
@@ -368,14 +372,14 @@ func eventFromRecord(r *evtx.Record) event {
 		categories: mapping.EventCategories(r),
 		outcome:    mapping.Outcome(r),
 	}
-	ev.objectType, _ = mapping.EventDataString(r, "ObjectType")
-	ofn, _ := mapping.EventDataString(r, "OriginalFileName")
+	ev.objectType, _ = l.get(dataObjectType)
+	ofn, _ := l.get(dataOriginalFileName)
 	ev.originalFileName = ofn != ""
 	pe, _ := mapping.FieldValues(r, "process.pe.original_file_name")
 	ev.peOriginalFileName = len(pe) > 0 && pe[0] != ""
 	// A 4688's process.command_line is its event data CommandLine, so
 	// only a Sysmon process start needs the second look.
-	cmd, _ := mapping.EventDataString(r, "CommandLine")
+	cmd, _ := l.get(dataCommandLine)
 	ev.commandLine = cmd != ""
 	if !ev.commandLine {
 		pcl, _ := mapping.FieldValues(r, "process.command_line")
@@ -397,7 +401,10 @@ func eventFromRecord(r *evtx.Record) event {
 // for the document then, and also when a record may show a rule field its
 // source has not shown yet and the mapping cannot tell its value without
 // the document.
-func NeedsDocument(r *evtx.Record) bool {
+func NeedsDocument(r *evtx.Record) bool { return needsDocument(r, &dataLookups{r: r}) }
+
+// needsDocument is NeedsDocument asking l for event data.
+func needsDocument(r *evtx.Record, l *dataLookups) bool {
 	if r == nil {
 		return true
 	}
@@ -407,7 +414,7 @@ func NeedsDocument(r *evtx.Record) bool {
 		if eid == 4 || eid == 16 {
 			return true
 		}
-		_, knownData := mapping.EventDataString(r, "OriginalFileName")
+		_, knownData := l.get(dataOriginalFileName)
 		_, knownPE := mapping.FieldValues(r, "process.pe.original_file_name")
 		return !knownData || eid == 1 && !knownPE
 	case channelSecurity:
@@ -415,8 +422,8 @@ func NeedsDocument(r *evtx.Record) bool {
 		case 4719, 1102, 1100, 1104, 1105:
 			return true
 		}
-		_, knownCmd := mapping.EventDataString(r, "CommandLine")
-		_, knownType := mapping.EventDataString(r, "ObjectType")
+		_, knownCmd := l.get(dataCommandLine)
+		_, knownType := l.get(dataObjectType)
 		return !knownCmd || !knownType
 	case channelSystem:
 		return eid == 104
@@ -465,10 +472,37 @@ func (p Prepared) NeedsDocument() bool { return p.needsDoc }
 // Prepare works out what AddPrepared needs to know about r without its
 // document. It is safe for concurrent use.
 func Prepare(r *evtx.Record) Prepared {
-	if NeedsDocument(r) {
+	l := dataLookups{r: r}
+	if needsDocument(r, &l) {
 		return Prepared{needsDoc: true}
 	}
-	return Prepared{ev: eventFromRecord(r)}
+	return Prepared{ev: eventFrom(r, &l)}
+}
+
+// The event data names the audit reads from a record without its
+// document (mapping.EventDataString), in dataLookups' order.
+const (
+	dataCommandLine = iota
+	dataObjectType
+	dataOriginalFileName
+	dataNames
+)
+
+// dataLookups asks mapping.EventDataString once per name and record:
+// needsDocument and eventFrom both read them.
+type dataLookups struct {
+	r     *evtx.Record
+	asked [dataNames]bool
+	known [dataNames]bool
+	value [dataNames]string
+}
+
+func (l *dataLookups) get(name int) (string, bool) {
+	if !l.asked[name] {
+		l.value[name], l.known[name] = mapping.EventDataString(l.r, [dataNames]string{"CommandLine", "ObjectType", "OriginalFileName"}[name])
+		l.asked[name] = true
+	}
+	return l.value[name], l.known[name]
 }
 
 // AddLazy takes r into account as AddRecord(r, mapping.Map(r)) would,
