@@ -708,3 +708,25 @@ func TestPotentialFieldsComeFromMapping(t *testing.T) {
 	}
 	require.False(t, sec["process.pe.original_file_name"])
 }
+
+// TestNameKeyASCII holds SubcategoryByName's allocation-free key to
+// nameKey for every subcategory name in the spellings auditpol, Group
+// Policy and the mapping use, and for names of other providers' tasks.
+func TestNameKeyASCII(t *testing.T) {
+	names := []string{"", " ", "Audit", "audit ", "AUDIT  File System", "Process Create (rule: ProcessCreate)",
+		"\tUser / Device Claims\n", "user-device claims", "Audit Audit Policy Change", "Logon\v", "x-/ \ty"}
+	for _, s := range subcategories {
+		names = append(names, s.Name, "Audit "+s.Name, strings.ToUpper(s.Name), " "+strings.ToLower(s.Name)+"\r\n",
+			strings.ReplaceAll(s.Name, " ", "-"))
+	}
+	for _, n := range names {
+		key, ok := appendNameKeyASCII(nil, n)
+		require.True(t, ok, "%q", n)
+		require.Equal(t, nameKey(n), string(key), "%q", n)
+	}
+	_, ok := appendNameKeyASCII(nil, "Syst\u00e8me")
+	require.False(t, ok)
+	got, ok := SubcategoryByName("audit FILE-system")
+	require.True(t, ok)
+	require.Equal(t, "File System", got.Name)
+}

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Subcategory is one Advanced Audit Policy subcategory of Windows.
@@ -151,8 +152,39 @@ func SubcategoryByName(name string) (Subcategory, bool) {
 	if s, ok := subcategoriesByExactName()[name]; ok {
 		return s, true
 	}
+	if key, ok := appendNameKeyASCII(make([]byte, 0, 64), name); ok {
+		s, ok := subcategoriesByName()[string(key)]
+		return s, ok
+	}
 	s, ok := subcategoriesByName()[nameKey(name)]
 	return s, ok
+}
+
+// appendNameKeyASCII appends nameKey(name) to dst for an ASCII name (ok
+// false otherwise), without nameKey's allocations: the scan asks for the
+// task name of every record, and other providers' (Sysmon's "Process
+// Create (rule: ProcessCreate)") are no subcategory's.
+func appendNameKeyASCII(dst []byte, name string) ([]byte, bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return dst, false
+		}
+	}
+	n := strings.TrimSpace(name)
+	if len(n) >= len("audit ") && strings.EqualFold(n[:len("audit ")], "audit ") {
+		n = n[len("audit "):]
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		switch {
+		case c == ' ' || c == '/' || c == '-' || c == '\t':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst, true
 }
 
 // subcategoriesByExactName answers for the names as the table (and the

@@ -413,3 +413,35 @@ func TestLiteralSetAdmits(t *testing.T) {
 	require.True(t, containsFold("x\u0130y", "iy"))
 	require.False(t, containsFold("shadow", "shadowcopy"))
 }
+
+// TestContainsFoldASCII holds the ASCII byte loop to the rune-by-rune
+// search under simple folding and to strings.ToLower's, on the edges of
+// its loop.
+func TestContainsFoldASCII(t *testing.T) {
+	for _, tc := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{`\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\`, "harddiskvolumeshadowcopy", true},
+		{"xMKLINK", "mklink", true},
+		{"mklin", "mklink", false},
+		{"mklink", "MKLINK", true},
+		{"a", "a", true},
+		{"", "a", false},
+		{"ab", "b", true},
+		{"ab[", "B{", false}, // '[' and '{' differ by the case bit but are not letters
+		{"@", "`", false},
+		{"x mklinj mklink", "mklink", true},
+		{"mk link", "mklink", false},
+	} {
+		require.Equal(t, tc.want, containsFold(tc.s, tc.sub), "%q in %q", tc.sub, tc.s)
+		slow := false
+		for i := 0; i <= len(tc.s); i++ {
+			if hasPrefixFold(tc.s[i:], tc.sub) {
+				slow = true
+			}
+		}
+		require.Equal(t, slow, containsFold(tc.s, tc.sub), "%q in %q", tc.sub, tc.s)
+		require.Equal(t, strings.Contains(strings.ToLower(tc.s), strings.ToLower(tc.sub)), containsFold(tc.s, tc.sub), "%q in %q", tc.sub, tc.s)
+	}
+}

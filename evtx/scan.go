@@ -209,7 +209,7 @@ type scanner struct {
 	progress func(int64)
 	// jobs holds a chunk per worker read ahead: with a hand-over the
 	// reader would be in its read while a worker waits for it (14 % of
-	// the scan's time on two CPUs, make bench).
+	// the scan's wall time on two CPUs).
 	jobs    chan *job
 	results chan *job
 	tokens  chan struct{} // one per job between produce and collect: bounds memory

@@ -141,7 +141,7 @@ func Timestamp(r *evtx.Record) time.Time {
 	t := r.TimeCreated
 	if r.Provider == sysmonProvider {
 		if utc, ok := cleanEventData(dataValue(r, "UtcTime")); ok {
-			if parsed, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
+			if parsed, ok := parseUtcTime(utc); ok {
 				t = parsed
 			}
 		}

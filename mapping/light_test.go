@@ -108,3 +108,29 @@ func TestMayHaveRefuses(t *testing.T) {
 		require.Equal(t, tc.want, MayHave(tc.r, tc.field), "%s %d %s", tc.r.Provider, tc.r.EventID, tc.field)
 	}
 }
+
+// TestParseUtcTime holds the digit-by-digit reading of Sysmon's UtcTime
+// to time.Parse, on the forms Sysmon writes and on the edges Parse
+// judges (days past a month's end, one-digit hours, leap years).
+func TestParseUtcTime(t *testing.T) {
+	inputs := []string{
+		"2024-03-01 12:34:56.789", "2024-02-29 23:59:59.999", "2023-02-29 00:00:00.000",
+		"2023-04-31 10:00:00.000", "2023-12-31 24:00:00.000", "2023-12-31 23:60:00.000",
+		"2023-12-31 23:59:60.000", "2023-00-10 10:00:00.000", "2023-13-10 10:00:00.000",
+		"2023-01-00 10:00:00.000", "0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999",
+		"2023-01-02  5:04:05.000", "2023-01-02 05:04:05.00", "2023-01-02 05:04:05.0000",
+		"2023-01-02T05:04:05.000", "2023-1-02 05:04:05.000", "2023-01-02 05:04:05.+00",
+		"2023-01-02 05:04:05.-01", "", "-", "abcd-ef-gh ij:kl:mn.opq", "2100-02-29 01:02:03.004",
+	}
+	for y := 1999; y <= 2001; y++ {
+		for d := 27; d <= 32; d++ {
+			inputs = append(inputs, fmt.Sprintf("%04d-02-%02d 13:14:15.161", y, d))
+		}
+	}
+	for _, in := range inputs {
+		want, err := time.Parse(utcTimeLayout, in)
+		got, ok := parseUtcTime(in)
+		require.Equal(t, err == nil, ok, "%q", in)
+		require.Equal(t, want, got, "%q", in)
+	}
+}

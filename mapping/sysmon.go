@@ -22,11 +22,43 @@ func mapSysmonTime(d Doc, r *evtx.Record, data map[string]string) {
 	}
 	// winlog.time_created: mapCommon does not set it for Sysmon records.
 	if utc, ok := data["UtcTime"]; ok {
-		if t, err := time.Parse("2006-01-02 15:04:05.000", utc); err == nil {
+		if t, ok := parseUtcTime(utc); ok {
 			d["@timestamp"] = formatTimestamp(t)
 		}
 		delete(data, "UtcTime")
 	}
+}
+
+// utcTimeLayout is Sysmon's UtcTime, yyyy-MM-dd HH:mm:ss.SSS.
+const utcTimeLayout = "2006-01-02 15:04:05.000"
+
+// parseUtcTime is time.Parse(utcTimeLayout, s), with the strict form
+// Sysmon writes read digit by digit (it is parsed for every Sysmon
+// record); anything else is time.Parse's to judge.
+func parseUtcTime(s string) (time.Time, bool) {
+	if len(s) == len(utcTimeLayout) && s[4] == '-' && s[7] == '-' && s[10] == ' ' && s[13] == ':' && s[16] == ':' && s[19] == '.' {
+		num := func(from, to int) int {
+			n := 0
+			for i := from; i < to; i++ {
+				c := s[i]
+				if c < '0' || c > '9' {
+					return -1
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n
+		}
+		y, mo, d := num(0, 4), num(5, 7), num(8, 10)
+		h, mi, sec, ms := num(11, 13), num(14, 16), num(17, 19), num(20, 23)
+		if y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 && sec < 60 && ms >= 0 {
+			t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+			if t.Day() == d { // else the day is past the month's end: Parse refuses it
+				return t, true
+			}
+		}
+	}
+	t, err := time.Parse(utcTimeLayout, s)
+	return t, err == nil
 }
 
 // mapSysmonProcessCreate applies the Sysmon pipeline to event 1 (Process
