@@ -43,7 +43,8 @@ type LiteralSet []LiteralGroup
 func (s LiteralSet) Admits(values func(field string) (vals []string, known bool)) bool {
 groups:
 	for _, g := range s {
-		var have [][]string
+		var buf [4][]string
+		have := buf[:0]
 		for _, f := range g.Fields {
 			vals, known := values(f)
 			if !known {
@@ -53,8 +54,13 @@ groups:
 		}
 		for _, vals := range have {
 			for _, v := range vals {
+				ascii := isASCII(v) // once per value, not per literal
 				for _, lit := range g.AnyOf {
-					if containsFold(v, lit) {
+					if ascii && lit != "" && isASCII(lit) {
+						if asciiContainsFold(v, lit) {
+							continue groups
+						}
+					} else if containsFold(v, lit) {
 						continue groups
 					}
 				}
