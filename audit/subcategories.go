@@ -213,13 +213,22 @@ var subcategoriesByName = sync.OnceValue(func() map[string]Subcategory {
 // subcategoryByID finds a subcategory by its message id (4719 SubcategoryId
 // "%%12800", or a Security event's Task 12800).
 func subcategoryByID(id int) (Subcategory, bool) {
+	s, ok := subcategoriesByID()[id]
+	return s, ok
+}
+
+// subcategoriesByID indexes the table by message id, once (it is read for
+// the task of every Security record); the first of an id wins, as the
+// table's order decided before.
+var subcategoriesByID = sync.OnceValue(func() map[int]Subcategory {
+	m := make(map[int]Subcategory, len(subcategories))
 	for _, s := range subcategories {
-		if s.ID == id {
-			return s, true
+		if _, seen := m[s.ID]; !seen {
+			m[s.ID] = s
 		}
 	}
-	return Subcategory{}, false
-}
+	return m
+})
 
 func nameKey(name string) string {
 	n := strings.ToLower(strings.TrimSpace(name))

@@ -51,6 +51,7 @@ type fastState struct {
 	kept    []int
 	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
 	spans   []recordSpan
+	valSlab []string // the partial records' values (strings)
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}

@@ -25,14 +25,40 @@ func newNameSet(names []string) *nameSet {
 
 func (s *nameSet) has(name string) bool { return s.m[name] }
 
-// partialData ties a partially decoded record to its chunk.
+// partialData ties a partially decoded record to its chunk, and holds
+// the values kept: keys[i] is vals[i]'s name. A handful of values in two
+// slices (the keys shared by every record of a template) rather than a
+// map per record: making and filling that map cost more than rendering
+// the values.
 type partialData struct {
 	names *nameSet
+	keys  []string
+	vals  []string
 	chunk *keptChunk
 	index int // in the chunk's records
 }
 
 func (p *partialData) kept(name string) bool { return p.names.has(name) }
+
+// value returns the kept value of name; held is false when the record
+// does not hold name, and kept that the decode kept it if it did.
+func (p *partialData) value(name string) (v string, held, kept bool) {
+	for i, k := range p.keys {
+		if k == name {
+			return p.vals[i], true, true
+		}
+	}
+	return "", false, p.kept(name)
+}
+
+// eventData returns the kept values as a map.
+func (p *partialData) eventData() map[string]string {
+	m := make(map[string]string, len(p.keys))
+	for i, k := range p.keys {
+		m[k] = p.vals[i]
+	}
+	return m
+}
 
 // full returns the whole record. The whole decode of the chunk yields
 // the same records (decodeSome's promise, held by the tests); should it
@@ -43,6 +69,7 @@ func (p *partialData) full(r *Record) *Record {
 		return w
 	}
 	cp := *r
+	cp.EventData = p.eventData()
 	cp.partial = nil
 	return &cp
 }

@@ -185,10 +185,10 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 	}
 	r = &ra.rec
 	if ed != nil {
-		var partial bool
-		r.EventData, partial = st.planEventData(ed, st.insts[edInst].vals, st.keep)
+		m, keys, vals, partial := st.planEventData(ed, st.insts[edInst].vals, st.keep)
+		r.EventData = m
 		if partial {
-			ra.partial = partialData{names: st.keep}
+			ra.partial = partialData{names: st.keep, keys: keys, vals: vals}
 			r.partial = &ra.partial
 		}
 	}
@@ -364,48 +364,44 @@ func (s *planSystem) time(k int, name string) (time.Time, bool, bool) {
 
 // planEventData is eventData for a planned EventData element: its
 // children's texts as values, Data elements keyed by their Name. With
-// keep, only the names it holds are rendered (partial is then true),
-// unless a name repeats: the suffixes put gives depend on all of them, so
-// such a record gets all its values.
-func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m map[string]string, partial bool) {
+// keep, only the names it holds are rendered, as keys and vals (partial
+// is then true and m nil), unless a name repeats (the suffixes put gives
+// depend on all of them) or every name is kept: such a record gets all
+// its values in m.
+func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m map[string]string, keys, values []string, partial bool) {
 	c := st.edKeysOf(ed)
-	keys, unique := c.keys, c.distinct
-	if keys == nil { // a Name is a substitution: per record
-		keys = st.keys[:0]
+	all, unique := c.keys, c.distinct
+	if all == nil { // a Name is a substitution: per record
+		all = st.keys[:0]
 		unnamed := 0
 		for _, c := range ed.children {
 			k, _ := st.dataKey(c, vals, &unnamed)
-			keys = append(keys, k)
+			all = append(all, k)
 		}
-		st.keys = keys
-		unique = keep != nil && distinct(keys)
+		st.keys = all
+		unique = keep != nil && distinct(all)
 	}
 	if keep != nil && unique {
-		kept := st.kept[:0]
+		var kept []int
 		if c.keys != nil {
-			kept = c.keptBy(keep) // the same positions for every record
+			kept, keys = c.keptBy(keep) // the same for every record
 		} else {
-			for i, k := range keys {
+			kept = st.kept[:0]
+			for i, k := range all {
 				if keep.has(k) {
 					kept = append(kept, i)
+					keys = append(keys, k) // the record's own
 				}
 			}
 			st.kept = kept
 		}
-		if len(kept) == 0 && len(keys) > 0 {
-			return nil, true // nothing kept: no map to make (Value asks Full)
+		if len(kept) < len(all) {
+			return nil, keys, st.renderKept(ed, vals, kept), true
 		}
-		m = make(map[string]string, len(kept))
-		for _, i := range kept {
-			start := len(st.text)
-			st.text = st.appendPieces(st.text, ed.children[i].content, vals)
-			m[keys[i]] = string(st.text[start:])
-		}
-		return m, len(kept) < len(keys)
 	}
 	m = make(map[string]string, len(ed.children))
 	if len(ed.children) == 0 {
-		return m, false
+		return m, nil, nil, false
 	}
 	lo := len(st.text)
 	ends := st.ends[:0]
@@ -414,28 +410,62 @@ func (st *fastState) planEventData(ed *tnode, vals []valRef, keep *nameSet) (m m
 		ends = append(ends, int32(len(st.text)-lo))
 	}
 	st.ends = ends
-	all := string(st.text[lo:])
+	text := string(st.text[lo:])
 	value := func(i int) string {
 		start := int32(0)
 		if i > 0 {
 			start = ends[i-1]
 		}
-		return all[start:ends[i]]
+		return text[start:ends[i]]
 	}
-	for i, k := range keys {
+	for i, k := range all {
 		before := len(m)
 		m[k] = value(i)
 		if len(m) == before {
 			// A repeated name: again with put, which keeps the first value
 			// and suffixes the others, as eventDataCareful does.
 			m = map[string]string{}
-			for j, k := range keys {
+			for j, k := range all {
 				put(m, k, value(j))
 			}
-			return m, false
+			return m, nil, nil, false
 		}
 	}
-	return m, false
+	return m, nil, nil, false
+}
+
+// renderKept renders the values of ed's children at kept, as one string
+// sliced (one allocation per record, not per value).
+func (st *fastState) renderKept(ed *tnode, vals []valRef, kept []int) []string {
+	if len(kept) == 0 {
+		return nil
+	}
+	lo := len(st.text)
+	ends := st.ends[:0]
+	for _, i := range kept {
+		st.text = st.appendPieces(st.text, ed.children[i].content, vals)
+		ends = append(ends, int32(len(st.text)-lo))
+	}
+	st.ends = ends
+	text := string(st.text[lo:])
+	out := st.valueSlots(len(kept))
+	start := int32(0)
+	for j, end := range ends {
+		out[j] = text[start:end]
+		start = end
+	}
+	return out
+}
+
+// valueSlots returns n strings for a record's values, carved from a block
+// shared by the chunk's records.
+func (st *fastState) valueSlots(n int) []string {
+	if len(st.valSlab)+n > cap(st.valSlab) {
+		st.valSlab = make([]string, 0, max(512, n))
+	}
+	out := st.valSlab[len(st.valSlab) : len(st.valSlab)+n : len(st.valSlab)+n]
+	st.valSlab = st.valSlab[:len(st.valSlab)+n]
+	return out
 }
 
 // edKeys caches on an EventData element of a compiled template what its
@@ -446,6 +476,7 @@ type edKeys struct {
 	distinct bool     // no key twice
 	keepBy   *nameSet
 	kept     []int
+	keptKeys []string // the keys at kept, shared by the partial records
 }
 
 func (st *fastState) edKeysOf(ed *tnode) *edKeys {
@@ -471,18 +502,21 @@ func (st *fastState) edKeysOf(ed *tnode) *edKeys {
 	return c
 }
 
-// keptBy returns the positions of the keys keep holds.
-func (c *edKeys) keptBy(keep *nameSet) []int {
+// keptBy returns the positions of the keys keep holds, and those keys.
+// The keys are shared by the records decoded with them: another keep gets
+// new slices, never these rewritten.
+func (c *edKeys) keptBy(keep *nameSet) ([]int, []string) {
 	if c.keepBy != keep {
-		c.kept = c.kept[:0]
+		c.kept, c.keptKeys = nil, nil
 		for i, k := range c.keys {
 			if keep.has(k) {
 				c.kept = append(c.kept, i)
+				c.keptKeys = append(c.keptKeys, k)
 			}
 		}
 		c.keepBy = keep
 	}
-	return c.kept
+	return c.kept, c.keptKeys
 }
 
 // dataKey is the key of an EventData child: its name, or for a Data

@@ -44,6 +44,8 @@ type Record struct {
 	// (numbers in decimal, GUIDs braced, hex ints as 0x..., SIDs as S-1-...).
 	// Unnamed Data elements are named param1, param2, ... as winlogbeat does.
 	// Values are kept as found; dropping "-" or "" is mapping's job.
+	// A record decoded with only some of its event data (Partial) has
+	// none here: Value reads it.
 	EventData map[string]string
 	// UserData holds the leaf elements of the UserData section (e.g. the
 	// LogFileCleared element of event 1102) by element name, when present.
@@ -56,17 +58,22 @@ type Record struct {
 
 // Value returns the event data value of name, as EventData holds it. On a
 // record decoded with only some of its event data (Options.EventData) it
-// answers for the other names too, from Full.
+// answers from the values kept, and for the other names from Full.
 func (r *Record) Value(name string) (string, bool) {
-	v, ok := r.EventData[name]
-	if !ok && r.partial != nil && !r.partial.kept(name) {
-		return r.Full().Value(name)
+	if p := r.partial; p != nil {
+		v, held, kept := p.value(name)
+		if !kept {
+			return r.Full().Value(name)
+		}
+		return v, held
 	}
+	v, ok := r.EventData[name]
 	return v, ok
 }
 
-// Partial reports whether EventData holds only some of the record's event
-// data (Options.EventData); Full returns the whole record.
+// Partial reports whether the record was decoded with only some of its
+// event data (Options.EventData): Value reads it, Full returns the whole
+// record.
 func (r *Record) Partial() bool { return r.partial != nil }
 
 // Full returns the record with all its event data: r itself unless it was

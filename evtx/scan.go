@@ -34,9 +34,10 @@ type Options struct {
 	// differential testing).
 	Decoder Decoder
 	// EventData, when not nil, names the event data values the consumer
-	// reads from most records: the fast decoder may then leave the others
-	// out of Record.EventData (Record.Partial), and Record.Value and
-	// Record.Full still reach them, by decoding the record's chunk again.
+	// reads from most records: the fast decoder may then decode only
+	// those (Record.Partial: read through Record.Value, not the
+	// Record.EventData map), and Record.Value and Record.Full still reach
+	// the others, by decoding the record's chunk again.
 	// The names change the speed, never a value; nil keeps everything.
 	EventData []string
 	// Transient promises that emit (and prepare) keep no record after

@@ -196,7 +196,7 @@ func containsLower(s, lower string) bool {
 		}
 	}
 	for i := 0; i+len(lower) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(lower)], lower) {
+		if s[i]|0x20 == lower[0]|0x20 && strings.EqualFold(s[i:i+len(lower)], lower) {
 			return true
 		}
 	}
