@@ -50,6 +50,10 @@ type Collector struct {
 	// is recorded (see TrackFields); nil records every field.
 	tracked []string
 	memo    memo
+	// lastFile is the entry of files last looked up for a record's
+	// header (consecutive records share their file); entries are never
+	// replaced.
+	lastFile *fileAcc
 }
 
 // TrackFields limits the per-source field inventory to fields: the fields
@@ -273,9 +277,12 @@ func (c *Collector) fileHeader(r *evtx.Record) {
 	if r == nil || r.Path == "" {
 		return
 	}
-	f := c.files[r.Path]
-	if f == nil {
-		return
+	f := c.lastFile
+	if f == nil || f.path != r.Path {
+		if f = c.files[r.Path]; f == nil {
+			return
+		}
+		c.lastFile = f
 	}
 	f.headers++
 	if r.HeaderRecordID != r.RecordID {
