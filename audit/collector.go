@@ -517,11 +517,12 @@ func (l *dataLookups) get(name int) (string, bool) {
 // NeedsDocument): the scan maps just the records something needs, and
 // most records need nothing but their origin and kind.
 func (c *Collector) AddLazy(r *evtx.Record, mapDoc func() mapping.Doc) {
-	c.AddPrepared(r, Prepare(r), mapDoc)
+	p := Prepare(r)
+	c.AddPrepared(r, &p, mapDoc)
 }
 
 // AddPrepared is AddLazy with Prepare(r) already worked out.
-func (c *Collector) AddPrepared(r *evtx.Record, p Prepared, mapDoc func() mapping.Doc) {
+func (c *Collector) AddPrepared(r *evtx.Record, p *Prepared, mapDoc func() mapping.Doc) {
 	if c.tracked == nil || p.needsDoc {
 		c.AddRecord(r, mapDoc())
 		return

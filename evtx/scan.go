@@ -92,11 +92,12 @@ func Scan(ctx context.Context, paths []string, opts Options, emit func(*Record) 
 // workers: prepare is called for each decoded record on the worker that
 // decoded it (concurrently, in no particular order; it must be safe for
 // that and must not keep or modify the record), and emit receives the
-// record with what prepare returned for it, from one goroutine, in Scan's
+// record with what prepare returned for it (by pointer, valid until emit
+// returns: no copy of a large T per record), from one goroutine, in Scan's
 // order. It lets a pure, costly step (mapping a record to a document)
 // run on every core while the stateful one (accounting, alerts) stays
 // sequential and deterministic.
-func ScanPrepared[T any](ctx context.Context, paths []string, opts Options, prepare func(*Record) T, emit func(*Record, T) error) (*Result, error) {
+func ScanPrepared[T any](ctx context.Context, paths []string, opts Options, prepare func(*Record) T, emit func(*Record, *T) error) (*Result, error) {
 	// One []T per chunk: a value per record boxed in an interface would
 	// cost an allocation per record.
 	prepareChunk := func(recs []*Record) any {
@@ -106,7 +107,7 @@ func ScanPrepared[T any](ctx context.Context, paths []string, opts Options, prep
 		}
 		return batch
 	}
-	return scanWith(ctx, paths, opts, prepareChunk, func(r *Record, batch any, i int) error { return emit(r, batch.([]T)[i]) })
+	return scanWith(ctx, paths, opts, prepareChunk, func(r *Record, batch any, i int) error { return emit(r, &batch.([]T)[i]) })
 }
 
 // scanWith is Scan and ScanPrepared: prepare (nil: none) runs on a worker

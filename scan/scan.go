@@ -208,12 +208,12 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	// emit's own Mapper, for the documents the audit asks for late (a rule
 	// field a source has not shown yet).
 	emitMapper := mapping.NewMapper()
-	emit := func(rec *evtx.Record, p prepared) error {
+	emit := func(rec *evtx.Record, p *prepared) error {
 		doc := p.doc
 		if doc != nil {
 			collector.AddRecord(rec, doc)
 		} else {
-			collector.AddPrepared(rec, p.audit, func() mapping.Doc {
+			collector.AddPrepared(rec, &p.audit, func() mapping.Doc {
 				doc = emitMapper.Map(rec)
 				return doc
 			})
