@@ -57,7 +57,7 @@ groups:
 				ascii := isASCII(v) // once per value, not per literal
 				for _, lit := range g.AnyOf {
 					if ascii && lit != "" && isASCII(lit) {
-						if asciiContainsFold(v, lit) {
+						if indexASCII(v, lit, true) >= 0 {
 							continue groups
 						}
 					} else if containsFold(v, lit) {
@@ -81,7 +81,7 @@ func containsFold(s, sub string) bool {
 		// Both foldings agree on ASCII, and ASCII letters fold only to
 		// each other there: a byte loop, not a rune decoding per place
 		// (the scan's gate runs this on every process start).
-		return asciiContainsFold(s, sub)
+		return indexASCII(s, sub, true) >= 0
 	}
 	for i := 0; i < len(s); {
 		if hasPrefixFold(s[i:], sub) {
@@ -94,27 +94,6 @@ func containsFold(s, sub string) bool {
 		return false
 	}
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// asciiContainsFold is containsFold for ASCII s and sub (sub not empty).
-func asciiContainsFold(s, sub string) bool {
-	first := lowerASCII(sub[0])
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if lowerASCII(s[i]) == first && asciiEqualFold(s[i+1:i+len(sub)], sub[1:]) {
-			return true
-		}
-	}
-	return false
-}
-
-// asciiEqualFold reports whether ASCII a and b are equal ignoring case.
-func asciiEqualFold(a, b string) bool {
-	for i := 0; i < len(b); i++ {
-		if lowerASCII(a[i]) != lowerASCII(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 func hasPrefixFold(s, prefix string) bool {
