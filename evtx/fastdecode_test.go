@@ -567,4 +567,5 @@ func TestTransientRecycles(t *testing.T) {
 	require.Greater(t, decoded.Chunk, 10)
 	require.Equal(t, *whole[len(whole)-1], *decoded.Full())
 	require.Panics(t, func() { untouched.Full() })
+	require.Panics(t, func() { untouched.Value("Str") }, "every time, not only the first")
 }

@@ -85,16 +85,19 @@ type keptChunk struct {
 	// (Options.Transient); released marks data as no longer ours.
 	buf      *[]byte
 	released bool
+	decoded  bool // recs holds the whole decode
 }
 
 func (c *keptChunk) record(i int) *Record {
 	c.once.Do(func() {
-		if c.released {
-			panic("evtx: a partial record was asked for its event data after emit returned (Options.Transient)")
+		if !c.released {
+			c.recs = FastDecoder{}.Decode(c.data, c.loc).Records
+			c.data, c.decoded = nil, true
 		}
-		c.recs = FastDecoder{}.Decode(c.data, c.loc).Records
-		c.data = nil
 	})
+	if !c.decoded {
+		panic("evtx: a partial record was asked for its event data after emit returned (Options.Transient)")
+	}
 	if i < 0 || i >= len(c.recs) {
 		return nil
 	}
