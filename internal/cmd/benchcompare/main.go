@@ -113,6 +113,32 @@ func measure(name, workers string, env []string, keep bool, repeat int, argv ...
 	return best, nil
 }
 
+// measurePair runs two copies of argv at once, repeat times, and returns
+// the fastest wall time until both finished: what the machine gives two
+// independent processes, the ceiling for two workers of one.
+func measurePair(repeat int, argv ...string) (time.Duration, error) {
+	var best time.Duration
+	for i := 0; i < max(repeat, 1); i++ {
+		start := time.Now()
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				cmd := exec.Command(argv[0], argv[1:]...)
+				errs <- cmd.Run()
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				return 0, fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+			}
+		}
+		if wall := time.Since(start); i == 0 || wall < best {
+			best = wall
+		}
+	}
+	return best, nil
+}
+
 func benchFile(w io.Writer, file, bin, baseline, evtxexport string, exportMax int64, repeat int, identity bool, rules string) bool {
 	fi, err := os.Stat(file)
 	if err != nil {
@@ -152,6 +178,12 @@ func benchFile(w io.Writer, file, bin, baseline, evtxexport string, exportMax in
 		reports["fast w"+workers] = readReport(report)
 		add(measure("shadowscan inventory", workers, nil, false, repeat, bin, "inventory", "--no-progress", "--workers", workers, file))
 		add(measure("shadowscan events --ecs", workers, nil, false, 1, bin, "events", "--ecs", "--no-progress", "--workers", workers, file))
+	}
+	// The machine's own ceiling for two workers: two single-worker
+	// inventories side by side (exec.Cmd's output goes to /dev/null).
+	pair, pairErr := measurePair(repeat, bin, "inventory", "--no-progress", "--workers", "1", file)
+	if pairErr != nil {
+		fmt.Fprintln(os.Stderr, "benchcompare:", pairErr)
 	}
 	// The same commands with Go's default garbage-collector target
 	// (GOGC=100) instead of the GOGC=400 shadowscan sets for itself, to
@@ -204,12 +236,33 @@ func benchFile(w io.Writer, file, bin, baseline, evtxexport string, exportMax in
 		fmt.Fprintf(w, "| %s | %s | %.2f | %.0f | %.0f | %.2f | %.0f | %s | %s |\n", r.name, r.workers, s, mb/s,
 			float64(records)/s, r.cpu.Seconds(), float64(r.maxRSS)/(1<<20), ratio(base.wall, r.wall), ratio(r.wall, catRun.wall))
 	}
+	if pairErr == nil {
+		fmt.Fprintf(w, "\n%s\n", scaling(runs, pair))
+	}
 	fmt.Fprintf(w, "\nscan report identical on the plain path (golang-evtx decoder, every record mapped) and the fast path (1 and 2 workers, and with every record mapped): %s\n", identical)
 	if rules != "" {
 		fmt.Fprintf(w, "with --rules %s, identical mapping only what needs it and every record: %s\n", rules, sameWithRules)
 	}
 	fmt.Fprintln(w)
 	return !strings.HasPrefix(identical, "NO")
+}
+
+// scaling says how much 2 workers gain over 1 for scan and inventory,
+// against what the machine gives two independent single-worker
+// inventories (pair: both done).
+func scaling(runs []run, pair time.Duration) string {
+	wall := func(name, workers string) time.Duration {
+		for _, r := range runs {
+			if r.name == name && r.workers == workers {
+				return r.wall
+			}
+		}
+		return 0
+	}
+	inv1 := wall("shadowscan inventory", "1")
+	ceiling := 2 * inv1.Seconds() / pair.Seconds()
+	return fmt.Sprintf("Scaling from 1 to 2 workers: scan %s×, inventory %s×; two single-worker inventories run side by side finish in %.2f s against %.2f s for one, so this machine gives two processes %.2f× the throughput of one (the ceiling for two workers).",
+		ratio(wall("shadowscan scan", "1"), wall("shadowscan scan", "2")), ratio(inv1, wall("shadowscan inventory", "2")), pair.Seconds(), inv1.Seconds(), ceiling)
 }
 
 func ratio(a, b time.Duration) string {
