@@ -157,6 +157,17 @@ type sourceAcc struct {
 	fields     map[string]bool // fields present in at least one record
 	fieldsCut  bool
 	files      fileCounts
+	unseen     unseenCache
+}
+
+// unseenCache is what Collector.unseenFields keeps for a source: the
+// tracked fields it has not shown that records of provider may have,
+// while fields holds shown of them.
+type unseenCache struct {
+	ok       bool
+	provider string
+	shown    int
+	fields   []string
 }
 
 type subcatAcc struct {
@@ -544,13 +555,9 @@ func (c *Collector) AddPrepared(r *evtx.Record, p *Prepared, mapDoc func() mappi
 	// document per record.
 	var shown []string
 	if src == nil || len(src.fields) != len(c.tracked) {
-		for _, k := range c.tracked {
-			if src != nil {
-				if _, seen := src.fields[k]; seen {
-					continue
-				}
-			}
-			if !mapping.MayHave(r, k) {
+		unseen, byKind := c.unseenFields(src, r)
+		for _, k := range unseen {
+			if (!byKind || recordDependent(k)) && !mapping.MayHave(r, k) {
 				continue
 			}
 			vals, known := mapping.FieldValues(r, k)
@@ -567,6 +574,37 @@ func (c *Collector) AddPrepared(r *evtx.Record, p *Prepared, mapDoc func() mappi
 	if len(shown) > 0 {
 		c.addShown(ev, shown)
 	}
+}
+
+// unseenFields returns the tracked fields src has not shown yet (all of
+// them without a source). byKind says that those records of r's kind
+// cannot have (mapping.MayHave) are left out already, but for the event
+// and user data fields, which depend on the record: a source keeps that
+// list while it shows nothing new, so that a source which never shows
+// some field (a 4656 has no command line) costs no lookups per record.
+func (c *Collector) unseenFields(src *sourceAcc, r *evtx.Record) (fields []string, byKind bool) {
+	if src == nil {
+		return c.tracked, false
+	}
+	u := &src.unseen
+	if u.ok && u.provider == r.Provider && u.shown == len(src.fields) {
+		return u.fields, true
+	}
+	u.fields = u.fields[:0]
+	for _, k := range c.tracked {
+		if src.fields[k] || !recordDependent(k) && !mapping.MayHave(r, k) {
+			continue
+		}
+		u.fields = append(u.fields, k)
+	}
+	u.ok, u.provider, u.shown = true, r.Provider, len(src.fields)
+	return u.fields, true
+}
+
+// recordDependent reports whether mapping.MayHave's answer for field
+// depends on the record rather than on its provider and event id alone.
+func recordDependent(field string) bool {
+	return strings.HasPrefix(field, "winlog.event_data.") || strings.HasPrefix(field, "winlog.user_data.")
 }
 
 // addShown records fields as present in the source of ev, which add has

@@ -36,6 +36,10 @@ type ruleGate struct {
 	literals []detect.LiteralSet
 	open     bool              // some rule reads raw event or user data: no gate
 	known    map[gateKey][]int // rules that could match, by kind
+	// last is the kind byKind answered last, and its rules: a log's
+	// records come in runs of the same kind.
+	last      gateKey
+	lastRules []int
 	// values holds the current record's mapping.FieldValues, asked for by
 	// several rules.
 	values map[string]fieldValues
@@ -117,7 +121,11 @@ func (g *ruleGate) anyCouldMatch(rec *evtx.Record) bool {
 // byKind returns the rules that could match some record of rec's kind.
 func (g *ruleGate) byKind(rec *evtx.Record) []int {
 	key := gateKey{rec.Provider, rec.EventID}
+	if g.lastRules != nil && key == g.last {
+		return g.lastRules
+	}
 	if could, ok := g.known[key]; ok {
+		g.last, g.lastRules = key, could
 		return could
 	}
 	could := []int{}
@@ -130,6 +138,7 @@ func (g *ruleGate) byKind(rec *evtx.Record) []int {
 	if len(g.known) < maxGateKeys {
 		g.known[key] = could
 	}
+	g.last, g.lastRules = key, could
 	return could
 }
 
