@@ -52,7 +52,6 @@ type fastState struct {
 	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
 	spans   []recordSpan
 	valSlab []string // the partial records' values (strings)
-	values  []string // a whole EventData's values, until put in its map
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
