@@ -121,6 +121,55 @@ func BenchmarkCollectorAddTracked(b *testing.B) {
 	}
 }
 
+// BenchmarkPrepared measures the audit's cost per record as the scan
+// pays it for the records it does not map: Prepare on the decoding
+// workers, AddPrepared on the collector's goroutine (a Security log of
+// process starts and handle requests, one host, records in order).
+func BenchmarkPrepared(b *testing.B) {
+	var events []evtxwrite.Event
+	for i := range 4096 {
+		if i%4 == 3 {
+			events = append(events, sec4656("DC01.corp.local", i, i%8 == 7))
+		} else {
+			events = append(events, sec4688("DC01.corp.local", i, fmt.Sprintf("cmd.exe /c echo %d", i)))
+		}
+	}
+	p := filepath.Join(b.TempDir(), "Security.evtx")
+	require.NoError(b, evtxwrite.WriteFile(p, events))
+	var recs []*evtx.Record
+	_, err := evtx.Scan(context.Background(), []string{p}, evtx.Options{Workers: 1}, func(r *evtx.Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	require.NoError(b, err)
+	rules, err := detect.DefaultRules()
+	require.NoError(b, err)
+	prepared := make([]Prepared, len(recs))
+	for i, r := range recs {
+		prepared[i] = Prepare(r)
+	}
+	mapDoc := func(r *evtx.Record) func() mapping.Doc { return func() mapping.Doc { return mapping.Map(r) } }
+	b.Run("prepare", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			prepared[i%len(recs)] = Prepare(recs[i%len(recs)])
+			i++
+		}
+	})
+	b.Run("add", func(b *testing.B) {
+		c := NewCollector()
+		c.TrackFields(RuleFields(rules))
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			r := recs[i%len(recs)]
+			c.AddPrepared(r, &prepared[i%len(recs)], mapDoc(r))
+			i++
+		}
+	})
+}
+
 // lazyPaths are the inputs of the AddLazy differential tests: the
 // committed fixtures, the shared corpus when present (its Sysmon 4/16,
 // 4719, 1102 and damaged logs) and the benchmark logs when built.
