@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -95,21 +94,7 @@ func TestTrackFieldsDeduplicates(t *testing.T) {
 // BenchmarkCollectorAddTracked is BenchmarkCollectorAdd as scan runs it:
 // the collector told the default rules' fields.
 func BenchmarkCollectorAddTracked(b *testing.B) {
-	var docs []mapping.Doc
-	for i, e := range []evtxwrite.Event{
-		sysmon1("HOST", 1, evtxwrite.SysmonOriginalFileName), sec4688("HOST", 2, "cmd /c whoami"),
-		sec4656("HOST", 3, false), sec4719("HOST", 4, "%%12800", "{0CCE921D-69AE-11D9-BED3-505054503030}", "%%8449"),
-	} {
-		var buf bytes.Buffer
-		require.NoError(b, evtxwrite.Write(&buf, []evtxwrite.Event{e}, evtxwrite.FirstRecordID(uint64(i+1))))
-		p := filepath.Join(b.TempDir(), "x.evtx")
-		require.NoError(b, os.WriteFile(p, buf.Bytes(), 0o644))
-		_, err := evtx.Scan(context.Background(), []string{p}, evtx.Options{Workers: 1}, func(r *evtx.Record) error {
-			docs = append(docs, mapping.Map(r))
-			return nil
-		})
-		require.NoError(b, err)
-	}
+	docs := benchDocs(b)
 	rules, err := detect.DefaultRules()
 	require.NoError(b, err)
 	c := NewCollector()

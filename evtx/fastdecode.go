@@ -1019,15 +1019,7 @@ func (st *fastState) eventData(ed int32) map[string]string {
 	all := string(st.text[lo:hi])
 	unnamed := 0
 	for c := st.nodes[ed].first; c >= 0; c = st.nodes[c].next {
-		key := st.nodes[c].name
-		if key == "Data" {
-			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
-				key = st.attrString(a)
-			} else {
-				unnamed++
-				key = "param" + strconv.Itoa(unnamed)
-			}
-		}
+		key := st.nodeKey(c, &unnamed)
 		before := len(m)
 		m[key] = all[st.nodes[c].text0-lo : st.nodes[c].text1-lo]
 		if len(m) == before {
@@ -1039,19 +1031,26 @@ func (st *fastState) eventData(ed int32) map[string]string {
 	return m
 }
 
+// nodeKey is the key of EventData child c: its name, or for a Data
+// element its Name attribute, or param1, param2, ... (unnamed counts
+// them), as winlogbeat names them.
+func (st *fastState) nodeKey(c int32, unnamed *int) string {
+	key := st.nodes[c].name
+	if key == "Data" {
+		if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
+			return st.attrString(a)
+		}
+		*unnamed++
+		key = "param" + strconv.Itoa(*unnamed)
+	}
+	return key
+}
+
 func (st *fastState) eventDataCareful(ed int32, all string, lo int32) map[string]string {
 	m := map[string]string{}
 	unnamed := 0
 	for c := st.nodes[ed].first; c >= 0; c = st.nodes[c].next {
-		key := st.nodes[c].name
-		if key == "Data" {
-			if a, ok := st.attr(c, "Name"); ok && a.text1 > a.text0 {
-				key = st.attrString(a)
-			} else {
-				unnamed++
-				key = "param" + strconv.Itoa(unnamed)
-			}
-		}
+		key := st.nodeKey(c, &unnamed)
 		put(m, key, all[st.nodes[c].text0-lo:st.nodes[c].text1-lo])
 	}
 	return m

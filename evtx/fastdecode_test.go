@@ -169,12 +169,7 @@ func fixChunkCRC(c []byte) {
 }
 
 func BenchmarkDecodeChunk(b *testing.B) {
-	var many []w.Event
-	for range 2000 {
-		many = append(many, typedEvent())
-	}
-	p := writeLog(b, "many.evtx", many)
-	file, err := os.ReadFile(p)
+	file, err := os.ReadFile(typedLog(b, "many.evtx", 2000))
 	require.NoError(b, err)
 	chunk := file[fileHeaderSize : fileHeaderSize+ChunkSize]
 	for _, d := range []struct {
@@ -192,11 +187,7 @@ func BenchmarkDecodeChunk(b *testing.B) {
 }
 
 func BenchmarkScanFast(b *testing.B) {
-	var events []w.Event
-	for range 20000 {
-		events = append(events, typedEvent())
-	}
-	p := writeLog(b, "bench.evtx", events)
+	p := typedLog(b, "bench.evtx", 20000)
 	info, err := os.Stat(p)
 	require.NoError(b, err)
 	for _, workers := range []int{1, 2} {

@@ -185,14 +185,20 @@ func TestRoundTripManyChunks(t *testing.T) {
 	}
 }
 
-// writerLog is a small writer-made log: one chunk of n typed records.
-func writerLog(t *testing.T, n int) []byte {
-	t.Helper()
-	var events []w.Event
+// typedLog writes n typed records to a log named name and returns its path.
+func typedLog(tb testing.TB, name string, n int) string {
+	tb.Helper()
+	events := make([]w.Event, 0, n)
 	for range n {
 		events = append(events, typedEvent())
 	}
-	b, err := os.ReadFile(writeLog(t, "small.evtx", events))
+	return writeLog(tb, name, events)
+}
+
+// writerLog is a small writer-made log: one chunk of n typed records.
+func writerLog(t *testing.T, n int) []byte {
+	t.Helper()
+	b, err := os.ReadFile(typedLog(t, "small.evtx", n))
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(b, fileMagic))
 	return b
@@ -215,11 +221,7 @@ func TestScanDamagedWriterLog(t *testing.T) {
 }
 
 func BenchmarkScanWriterLog(b *testing.B) {
-	var events []w.Event
-	for range 20000 {
-		events = append(events, typedEvent())
-	}
-	p := writeLog(b, "bench.evtx", events)
+	p := typedLog(b, "bench.evtx", 20000)
 	info, err := os.Stat(p)
 	require.NoError(b, err)
 	b.SetBytes(info.Size())
