@@ -52,6 +52,10 @@ type fastState struct {
 	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
 	spans   []recordSpan
 	valSlab []string // the partial records' values (strings)
+	// sysMemos are the plans' memos of their stable System fields
+	// (plannedSystem), sysNext the one to take for a new plan.
+	sysMemos [maxSystemMemos]systemMemo
+	sysNext  int
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
@@ -839,42 +843,89 @@ func (st *fastState) extract() (*Record, error) {
 // fillSystem makes a Record of the System section src reads.
 func (st *fastState) fillSystem(src systemSource) (*recordAlloc, error) {
 	ra := st.newRecord()
-	r := &ra.rec
-	r.Provider = src.attrString(sProvider, "Name")
-	if r.Provider == "" {
-		r.Provider = src.attrString(sProvider, "EventSourceName")
+	var s stableSystem
+	if err := st.readStable(src, &s); err != nil {
+		return nil, err
 	}
-	r.ProviderGUID = src.attrString(sProvider, "Guid")
+	s.apply(ra)
+	if err := st.readVarying(src, ra); err != nil {
+		return nil, err
+	}
+	return ra, nil
+}
+
+// stableSystem is what a Record holds of the System fields that repeat
+// from one record of a log to the next: provider, event id, version,
+// level, task, opcode, keywords, channel, computer and user.
+type stableSystem struct {
+	provider, providerGUID, keywords, channel, computer, userID string
+	eventID                                                     int
+	hasEventID                                                  bool
+	// ints are Qualifiers, Version, Level, Task and Opcode, each where has
+	// says the record has it.
+	ints [5]int
+	has  [5]bool
+}
+
+// stableChildren are the System children stableSystem is read from, the
+// small values that tell kinds of records apart first: a memo that does
+// not hold (plannedSystem) is then told by a byte or two.
+var stableChildren = [...]int{sEventID, sTask, sOpcode, sLevel, sVersion, sKeywords, sComputer, sChannel, sProvider, sSecurity}
+
+// readStable reads the stable System fields from src.
+func (st *fastState) readStable(src systemSource, s *stableSystem) error {
+	s.provider = src.attrString(sProvider, "Name")
+	if s.provider == "" {
+		s.provider = src.attrString(sProvider, "EventSourceName")
+	}
+	s.providerGUID = src.attrString(sProvider, "Guid")
 	if id, present, ok := st.uintOf(src, sEventID, 32); present {
 		if !ok {
-			return nil, unsupported()
+			return unsupported()
 		}
-		r.EventID = int(id)
-		if q, ok := st.intOfAttr(src, sEventID, "Qualifiers"); ok {
-			ra.ints[0] = q
-			r.Qualifiers = &ra.ints[0]
-		}
+		s.eventID, s.hasEventID = int(id), true
+		s.ints[0], s.has[0] = st.intOfAttr(src, sEventID, "Qualifiers")
 	}
-	var opt [4]*int
 	for i, k := range [4]int{sVersion, sLevel, sTask, sOpcode} {
-		if v, ok := st.intOf(src, k); ok {
-			ra.ints[i+1] = v
-			opt[i] = &ra.ints[i+1]
+		s.ints[i+1], s.has[i+1] = st.intOf(src, k)
+	}
+	s.keywords, _ = src.textString(sKeywords)
+	s.channel, _ = src.textString(sChannel)
+	s.computer, _ = src.textString(sComputer)
+	s.userID = src.attrString(sSecurity, "UserID")
+	return nil
+}
+
+// apply sets ra's stable fields from s.
+func (s *stableSystem) apply(ra *recordAlloc) {
+	r := &ra.rec
+	r.Provider, r.ProviderGUID = s.provider, s.providerGUID
+	r.Keywords, r.Channel, r.Computer, r.UserID = s.keywords, s.channel, s.computer, s.userID
+	if s.hasEventID {
+		r.EventID = s.eventID
+	}
+	ra.ints = s.ints
+	opt := [5]**int{&r.Qualifiers, &r.Version, &r.Level, &r.Task, &r.Opcode}
+	for i, has := range s.has {
+		if has {
+			*opt[i] = &ra.ints[i]
 		}
 	}
-	r.Version, r.Level, r.Task, r.Opcode = opt[0], opt[1], opt[2], opt[3]
-	if s, ok := src.textString(sKeywords); ok {
-		r.Keywords = s
-	}
+}
+
+// readVarying reads the System fields that change from record to record
+// (time, record id, activity, process and thread) into ra.
+func (st *fastState) readVarying(src systemSource, ra *recordAlloc) error {
+	r := &ra.rec
 	if t, present, ok := src.time(sTimeCreated, "SystemTime"); present {
 		if !ok {
-			return nil, unsupported()
+			return unsupported()
 		}
 		r.TimeCreated = t
 	}
 	if id, present, ok := st.uintOf(src, sEventRecordID, 64); present {
 		if !ok {
-			return nil, unsupported()
+			return unsupported()
 		}
 		r.RecordID = id
 	}
@@ -889,14 +940,87 @@ func (st *fastState) fillSystem(src systemSource) (*recordAlloc, error) {
 		ra.u32[1] = uint32(v)
 		r.ThreadID = &ra.u32[1]
 	}
-	if s, ok := src.textString(sChannel); ok {
-		r.Channel = s
+	return nil
+}
+
+// plannedSystem is fillSystem for a planned record: the stable fields
+// come from a memo of the record's plan when the substitution values they
+// are read from are the bytes the memo was made from (a log's records
+// repeat them, and reading them is most of fillSystem).
+func (st *fastState) plannedSystem(p *tplan, src *planSystem) (*recordAlloc, error) {
+	ra := st.newRecord()
+	if m := st.systemMemo(p, src.vals); m != nil {
+		m.fields.apply(ra)
+	} else {
+		var s stableSystem
+		if err := st.readStable(src, &s); err != nil {
+			return nil, err
+		}
+		s.apply(ra)
+		st.remember(p, src.vals, &s)
 	}
-	if s, ok := src.textString(sComputer); ok {
-		r.Computer = s
+	if err := st.readVarying(src, ra); err != nil {
+		return nil, err
 	}
-	r.UserID = src.attrString(sSecurity, "UserID")
 	return ra, nil
+}
+
+// systemMemo is a memo of the stable System fields of a record a plan
+// decoded, with the values they were read from (copied: the chunk's
+// buffer goes back to the reader).
+type systemMemo struct {
+	plan   *tplan
+	raw    []byte // per slot of plan.stable: type, size (2 bytes), bytes
+	fields stableSystem
+}
+
+// maxSystemMemos is how many memos a decoder keeps: a log interleaves a
+// few kinds of records, of one template or of several.
+const maxSystemMemos = 8
+
+// systemMemo returns the memo of plan p made from the values vals hold,
+// nil if there is none.
+func (st *fastState) systemMemo(p *tplan, vals []valRef) *systemMemo {
+	for i := range st.sysMemos {
+		if m := &st.sysMemos[i]; m.plan == p && m.holds(st.cr.b, vals, p.stable) {
+			return m
+		}
+	}
+	return nil
+}
+
+// remember keeps s, read from vals by plan p, as a memo in place of the
+// oldest.
+func (st *fastState) remember(p *tplan, vals []valRef, s *stableSystem) {
+	m := &st.sysMemos[st.sysNext]
+	st.sysNext = (st.sysNext + 1) % len(st.sysMemos)
+	m.plan, m.raw, m.fields = nil, m.raw[:0], *s
+	for _, slot := range p.stable {
+		if slot >= len(vals) {
+			return // no memo: holds could not check it
+		}
+		v := vals[slot]
+		m.raw = append(m.raw, v.typ, byte(v.size), byte(v.size>>8))
+		m.raw = append(m.raw, st.cr.b[v.off:v.off+v.size]...)
+	}
+	m.plan = p
+}
+
+// holds reports whether vals' stable slots are the bytes m was made from.
+func (m *systemMemo) holds(b []byte, vals []valRef, slots []int) bool {
+	raw := m.raw
+	for _, slot := range slots {
+		if slot >= len(vals) || len(raw) < 3 {
+			return false
+		}
+		v := vals[slot]
+		if raw[0] != v.typ || int(raw[1])|int(raw[2])<<8 != v.size || len(raw)-3 < v.size ||
+			string(raw[3:3+v.size]) != string(b[v.off:v.off+v.size]) {
+			return false
+		}
+		raw = raw[3+v.size:]
+	}
+	return true
 }
 
 // integer reads an integer value: its magnitude, its sign, and whether v

@@ -560,3 +560,58 @@ func TestTransientRecycles(t *testing.T) {
 	require.Panics(t, func() { untouched.Full() })
 	require.Panics(t, func() { untouched.Value("Str") }, "every time, not only the first")
 }
+
+// TestSystemMemoTellsRecordsApart: records of one template that differ in
+// one stable System field each (plannedSystem's memo) decode as the
+// reference decodes them, cycling through more variants than the decoder
+// keeps memos of, so that memos are made, hit, missed and replaced.
+func TestSystemMemoTellsRecordsApart(t *testing.T) {
+	variants := []func(*w.Event){
+		func(*w.Event) {},
+		func(e *w.Event) { e.Computer = "WS02.corp.example" },
+		func(e *w.Event) { e.Computer = "WS01.corp.exampl" },
+		func(e *w.Event) { e.EventID = 4243 },
+		func(e *w.Event) { q := uint16(16385); e.Qualifiers = &q },
+		func(e *w.Event) { e.Version = 3 },
+		func(e *w.Event) { e.Level = 0 },
+		func(e *w.Event) { e.Task = 12545 },
+		func(e *w.Event) { e.Opcode = 0 },
+		func(e *w.Event) { e.Keywords = 0x8010000000000000 },
+		func(e *w.Event) { e.Channel = "security" },
+		func(e *w.Event) { e.ProviderGUID = "{54849625-5478-4994-A5BA-3E3B0328C30E}" },
+		func(e *w.Event) { e.UserID = "S-1-5-19" },
+		func(e *w.Event) { e.Computer, e.Level = "WS02.corp.example", 2 },
+	}
+	require.Greater(t, len(variants), maxSystemMemos)
+	var events []w.Event
+	for i := range 400 {
+		ev := typedEvent()
+		ev.RecordID = uint64(i + 1)
+		variants[i*7%len(variants)](&ev) // interleaved, not in runs
+		events = append(events, ev)
+	}
+	b, err := os.ReadFile(writeLog(t, "variants.evtx", events))
+	require.NoError(t, err)
+	st := diffChunks(t, "variants", b)
+	require.Equal(t, st.chunks, st.fast)
+
+	// The records did go through the memos: one decoder's state, chunk
+	// after chunk, has memos of several variants of the one plan.
+	fs := newFastState()
+	data := b[fileHeaderSize : fileHeaderSize+ChunkSize]
+	hdr, _, err := parseChunkHeader(data)
+	require.NoError(t, err)
+	out, ok := FastDecoder{}.fastWith(fs, data, ChunkLocation{}, hdr, nil)
+	require.True(t, ok)
+	require.NotEmpty(t, out.Records)
+	plans := map[*tplan]int{}
+	for _, m := range fs.sysMemos {
+		if m.plan != nil {
+			plans[m.plan]++
+		}
+	}
+	require.NotEmpty(t, plans)
+	for _, n := range plans {
+		require.Greater(t, n, 1, "one plan, several memos")
+	}
+}

@@ -1,6 +1,7 @@
 package evtx
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -34,6 +35,9 @@ type tplan struct {
 	sys       [sCount]*tnode
 	eventData *tnode
 	eventSubs []int
+	// stable are the substitutions the stable System fields are read
+	// from (stableChildren), for plannedSystem's memo.
+	stable []int
 	// nested: usable as an instance in Event's content (no root named
 	// System or UserData), with its first root named EventData.
 	nested   bool
@@ -114,6 +118,7 @@ func planOf(t *ctemplate) *tplan {
 					p.sys[k] = c
 				}
 			}
+			p.stable = stableSlots(&p.sys)
 		}
 	}
 	p.nested = true
@@ -132,6 +137,30 @@ func planOf(t *ctemplate) *tplan {
 	}
 	t.plan = p
 	return p
+}
+
+// stableSlots lists the substitutions the stable System children of sys
+// render, each once.
+func stableSlots(sys *[sCount]*tnode) []int {
+	var slots []int
+	add := func(pc piece) {
+		if pc.kind != pieceText && !slices.Contains(slots, pc.sub) {
+			slots = append(slots, pc.sub)
+		}
+	}
+	for _, k := range stableChildren {
+		n := sys[k]
+		if n == nil {
+			continue
+		}
+		for _, a := range n.attrs {
+			add(a.value)
+		}
+		for _, pc := range n.content {
+			add(pc)
+		}
+	}
+	return slots
 }
 
 // planned decodes the record whose top-level instance is top by its
@@ -179,7 +208,7 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 	}
 	src := &st.planSrc
 	src.st, src.vals, src.sys = st, inst.vals, &p.sys
-	ra, err := st.fillSystem(src)
+	ra, err := st.plannedSystem(p, src)
 	if err != nil {
 		return nil, false
 	}
