@@ -373,22 +373,23 @@ func (c *Collector) eventFromDoc(d mapping.Doc) event {
 // for a record NeedsDocument does not hold back: the mapping's own answers
 // (mapping.Kept, Timestamp, Outcome, ...) stand for the fields of the
 // document. The differential tests hold the two to the same events.
-func eventFromRecord(r *evtx.Record) event { return eventFrom(r, &dataLookups{r: r}) }
+func eventFromRecord(r *evtx.Record) event { return eventFrom(r, kindOf(r), &dataLookups{r: r}) }
 
-// eventFrom is eventFromRecord with l's event data answers, which
-// needsDocument may have asked for already.
-func eventFrom(r *evtx.Record, l *dataLookups) event {
+// eventFrom is eventFromRecord with the facts of r's kind k and l's event
+// data answers, which needsDocument may have asked for already.
+func eventFrom(r *evtx.Record, k *kindFacts, l *dataLookups) event {
 	ev := event{
-		computer:   mapping.Kept(r, r.Computer),
-		channel:    mapping.Kept(r, r.Channel),
-		provider:   mapping.Kept(r, r.Provider),
+		computer:   k.computer,
+		channel:    k.channel,
+		provider:   k.provider,
 		path:       mapping.Kept(r, r.Path),
 		eid:        int64(r.EventID),
 		rid:        r.RecordID,
 		hasRID:     true,
 		ts:         mapping.Timestamp(r),
-		categories: mapping.EventCategories(r),
-		outcome:    mapping.Outcome(r),
+		categories: k.categories,
+		outcome:    k.outcome,
+		task:       k.task,
 	}
 	ev.objectType, _ = l.get(dataObjectType)
 	ofn, _ := l.get(dataOriginalFileName)
@@ -403,13 +404,62 @@ func eventFrom(r *evtx.Record, l *dataLookups) event {
 		pcl, _ := mapping.FieldValues(r, "process.command_line")
 		ev.commandLine = len(pcl) > 0 && pcl[0] != ""
 	}
+	if k.subByTask {
+		ev.sub, ev.subOK = k.sub, true
+	} else {
+		ev.classify()
+	}
+	return ev
+}
+
+// kindFacts is what the audit works out from a record's kind alone, the
+// System fields kindKey holds, which a log's records repeat.
+type kindFacts struct {
+	computer, channel, provider string // as mapping.Kept gives them
+	lch                         string // channelOf
+	categories                  []string
+	outcome                     string
+	task                        int64 // the subcategory id of the task's name
+	// sub is the record's subcategory when its task names one (subByTask):
+	// classify's answer then, whatever the object type.
+	sub       Subcategory
+	subByTask bool
+}
+
+// kindKey is what kindOf reads of a record.
+type kindKey struct {
+	provider, channel, computer, keywords string
+	eventID, task                         int
+	hasTask                               bool
+}
+
+func kindKeyOf(r *evtx.Record) kindKey {
+	k := kindKey{provider: r.Provider, channel: r.Channel, computer: r.Computer, keywords: r.Keywords, eventID: r.EventID}
+	if r.Task != nil {
+		k.task, k.hasTask = *r.Task, true
+	}
+	return k
+}
+
+// kindOf works out the facts of r's kind.
+func kindOf(r *evtx.Record) *kindFacts {
+	k := &kindFacts{
+		computer:   mapping.Kept(r, r.Computer),
+		channel:    mapping.Kept(r, r.Channel),
+		provider:   mapping.Kept(r, r.Provider),
+		categories: mapping.EventCategories(r),
+		outcome:    mapping.Outcome(r),
+	}
+	k.lch = channelOf(k.channel, k.provider)
 	if name, ok := mapping.TaskName(r); ok {
 		if sub, ok := SubcategoryByName(name); ok {
-			ev.task = int64(sub.ID) // as taskID, without its cache
+			k.task = int64(sub.ID) // as taskID, without its cache
 		}
 	}
-	ev.classify()
-	return ev
+	if k.task > 0 {
+		k.sub, k.subByTask = subcategoryByID(int(k.task))
+	}
+	return k
 }
 
 // NeedsDocument reports whether the audit must see r's mapped document
@@ -419,15 +469,15 @@ func eventFrom(r *evtx.Record, l *dataLookups) event {
 // for the document then, and also when a record may show a rule field its
 // source has not shown yet and the mapping cannot tell its value without
 // the document.
-func NeedsDocument(r *evtx.Record) bool { return needsDocument(r, &dataLookups{r: r}) }
+func NeedsDocument(r *evtx.Record) bool {
+	return r == nil || needsDocument(r, kindOf(r), &dataLookups{r: r})
+}
 
-// needsDocument is NeedsDocument asking l for event data.
-func needsDocument(r *evtx.Record, l *dataLookups) bool {
-	if r == nil {
-		return true
-	}
+// needsDocument is NeedsDocument with the facts of r's kind k, asking l
+// for event data.
+func needsDocument(r *evtx.Record, k *kindFacts, l *dataLookups) bool {
 	eid := r.EventID
-	switch channelOf(mapping.Kept(r, r.Channel), mapping.Kept(r, r.Provider)) {
+	switch k.lch {
 	case channelSysmon:
 		if eid == 4 || eid == 16 {
 			return true
@@ -489,12 +539,49 @@ func (p Prepared) NeedsDocument() bool { return p.needsDoc }
 
 // Prepare works out what AddPrepared needs to know about r without its
 // document. It is safe for concurrent use.
-func Prepare(r *evtx.Record) Prepared {
-	l := dataLookups{r: r}
-	if needsDocument(r, &l) {
+func Prepare(r *evtx.Record) Prepared { return prepare(r, kindOf(r)) }
+
+func prepare(r *evtx.Record, k *kindFacts) Prepared {
+	if r == nil {
 		return Prepared{needsDoc: true}
 	}
-	return Prepared{ev: eventFrom(r, &l)}
+	l := dataLookups{r: r}
+	if needsDocument(r, k, &l) {
+		return Prepared{needsDoc: true}
+	}
+	return Prepared{ev: eventFrom(r, k, &l)}
+}
+
+// A Preparer is Prepare for one goroutine: it remembers the facts of the
+// last kinds of records it saw (kindOf), as a log's records repeat their
+// provider, channel, computer, event id, keywords and task. The zero value
+// is ready; a Preparer is not safe for concurrent use.
+type Preparer struct {
+	kinds [maxPreparerKinds]struct {
+		key   kindKey
+		facts *kindFacts
+	}
+	next int
+}
+
+// maxPreparerKinds is how many kinds a Preparer remembers.
+const maxPreparerKinds = 8
+
+// Prepare is the package's Prepare.
+func (p *Preparer) Prepare(r *evtx.Record) Prepared {
+	if r == nil {
+		return Prepared{needsDoc: true}
+	}
+	key := kindKeyOf(r)
+	for i := range p.kinds {
+		if k := &p.kinds[i]; k.facts != nil && k.key == key {
+			return prepare(r, k.facts)
+		}
+	}
+	facts := kindOf(r)
+	p.kinds[p.next].key, p.kinds[p.next].facts = key, facts
+	p.next = (p.next + 1) % len(p.kinds)
+	return prepare(r, facts)
 }
 
 // The event data names the audit reads from a record without its

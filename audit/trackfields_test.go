@@ -302,3 +302,53 @@ func TestUnlistedFilesCounted(t *testing.T) {
 	}
 	require.Contains(t, hosts[0].Truncated, fmt.Sprintf("%d records are counted in files beyond the first %d listed per channel or event id (records_in_unlisted_files)", 2*extra, maxFilesPerList))
 }
+
+// TestPreparerSameAsPrepare: a Preparer, which remembers the facts of the
+// kinds of records it saw, prepares every record as Prepare does: each
+// field of the kind it is keyed by changes the answer when changed alone,
+// after the unchanged record was prepared; and over the fixtures and the
+// corpus, record by record.
+func TestPreparerSameAsPrepare(t *testing.T) {
+	task, registry := 12800, 12801
+	base := func() *evtx.Record {
+		return &evtx.Record{
+			Path: "DC01/Security.evtx", RecordID: 7, TimeCreated: t0,
+			Provider: "Microsoft-Windows-Security-Auditing", EventID: 4656, Task: &task,
+			Keywords: "0x8020000000000000", Channel: "Security", Computer: "DC01.corp.local",
+			EventData: map[string]string{"ObjectType": "Key", "ObjectName": `\REGISTRY\MACHINE\SAM`, "CommandLine": "x.exe /y"},
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*evtx.Record)
+	}{
+		{"provider", func(r *evtx.Record) { r.Provider = "Microsoft-Windows-Eventlog" }},
+		{"channel", func(r *evtx.Record) { r.Channel = "Application" }},
+		{"computer", func(r *evtx.Record) { r.Computer = "DC02.corp.local" }},
+		{"keywords", func(r *evtx.Record) { r.Keywords = "0x8010000000000000" }},
+		{"event id", func(r *evtx.Record) { r.EventID = 4688 }},
+		{"task", func(r *evtx.Record) { r.Task = &registry }},
+		{"no task", func(r *evtx.Record) { r.Task = nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var p Preparer
+			changed := base()
+			tc.change(changed)
+			require.Equal(t, Prepare(base()), p.Prepare(base()))
+			require.NotEqual(t, Prepare(base()), Prepare(changed), "the change must matter")
+			require.Equal(t, Prepare(changed), p.Prepare(changed))
+			require.Equal(t, Prepare(base()), p.Prepare(base()), "remembered")
+		})
+	}
+
+	var p Preparer
+	records := 0
+	_, err := evtx.Scan(context.Background(), lazyPaths(t), evtx.Options{}, func(r *evtx.Record) error {
+		require.Equal(t, Prepare(r), p.Prepare(r), "%s record %d", r.Path, r.RecordID)
+		records++
+		return nil
+	})
+	require.NoError(t, err)
+	t.Logf("%d records prepared both ways", records)
+	require.Greater(t, records, 20)
+}

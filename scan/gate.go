@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shadowscan/shadowscan/audit"
 	"github.com/shadowscan/shadowscan/detect"
 	"github.com/shadowscan/shadowscan/evtx"
 	"github.com/shadowscan/shadowscan/mapping"
@@ -15,6 +16,7 @@ import (
 type worker struct {
 	mapper *mapping.Mapper
 	gate   *ruleGate
+	audit  audit.Preparer
 }
 
 // ruleGate tells the records no rule can match, so that they need no

@@ -179,15 +179,16 @@ func Run(ctx context.Context, paths []string, rules []*detect.Rule, opts Options
 	// (prepare); the audit, the corroboration candidates and the alerts are
 	// kept in record order by emit.
 	// Each worker borrows a Mapper (it reuses scratch space and key
-	// strings between records, and is not safe for concurrent use) and a
-	// gate, which remembers per kind of event which rules could match.
+	// strings between records, and is not safe for concurrent use), a
+	// gate, which remembers per kind of event which rules could match, and
+	// an audit Preparer, which remembers what the audit makes of a kind.
 	workers := sync.Pool{New: func() any {
 		return &worker{mapper: mapping.NewMapper(), gate: newRuleGate(runnable)}
 	}}
 	prepare := func(rec *evtx.Record) prepared {
-		p := prepared{audit: audit.Prepare(rec)}
-		need := opts.MapAll || p.audit.NeedsDocument() || window > 0 && mayCorroborate(rec)
 		w := workers.Get().(*worker)
+		p := prepared{audit: w.audit.Prepare(rec)}
+		need := opts.MapAll || p.audit.NeedsDocument() || window > 0 && mayCorroborate(rec)
 		if !opts.AuditOnly && inTimeRange(rec.TimeCreated, opts.From, opts.To) {
 			p.inRange = true
 			need = need || w.gate.anyCouldMatch(rec)
