@@ -312,10 +312,17 @@ func BenchmarkDecodeRealChunks(b *testing.B) {
 			// whole: every value rendered; partial: only the event data
 			// the scan reads from the records it does not map
 			// (Options.EventData; the chunks are never written, so the
-			// records may keep them); none: no event data (inventory).
+			// records may keep them); none: no event data (inventory);
+			// walk: no Record at all, the floor of any decode that vouches
+			// for its records (walkChunk).
 			scanNames := newNameSet([]string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName"})
 			noNames := newNameSet(nil)
-			for _, mode := range []string{"whole", "partial", "none"} {
+			st := newFastState()
+			for _, c := range chunks {
+				_, fast := FastDecoder{}.fast(c, ChunkLocation{})
+				require.Equal(b, fast, walkChunk(st, c), "walkChunk takes the chunks the fast path takes")
+			}
+			for _, mode := range []string{"whole", "partial", "none", "walk"} {
 				b.Run(mode, func(b *testing.B) {
 					b.SetBytes(int64(len(chunks) * ChunkSize))
 					b.ReportAllocs()
@@ -326,6 +333,8 @@ func BenchmarkDecodeRealChunks(b *testing.B) {
 								FastDecoder{}.Decode(c, ChunkLocation{})
 							case "partial":
 								FastDecoder{}.decodeSome(c, ChunkLocation{}, scanNames)
+							case "walk":
+								walkChunk(st, c)
 							default: // the inventory's: no event data
 								FastDecoder{}.decodeSome(c, ChunkLocation{}, noNames)
 							}
@@ -336,6 +345,30 @@ func BenchmarkDecodeRealChunks(b *testing.B) {
 			}
 		})
 	}
+}
+
+// walkChunk does what any decode of chunk c that vouches for its records
+// does before it makes one: check the header and the checksums, find the
+// record spans, read each record's template instance and check its
+// values. It reports whether the chunk is one the fast path takes so far.
+func walkChunk(st *fastState, c []byte) bool {
+	hdr, sane, err := parseChunkHeader(c)
+	if err != nil || !sane || !hdr.checksumOK(c) {
+		return false
+	}
+	st.reset(c)
+	st.spans = appendRecords(st.spans[:0], c, hdr.usedEnd(), false)
+	for _, sp := range st.spans {
+		st.cr.limit = sp.offset + sp.size
+		st.vals, st.insts = st.vals[:0], st.insts[:0]
+		if sp.bad != "" || c[sp.offset+recordHeaderSize] != tokFragment {
+			return false
+		}
+		if _, _, err := st.instance(sp.offset+recordHeaderSize+4, 0); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // TestPlansDecodeMostRecords: the template plans (plan.go) take the
