@@ -391,7 +391,17 @@ func recoverAs(err *error, what string) {
 // decoder only.
 const debugStacks = false
 
+// isZero reports whether b is all zero bytes, a word at a time: every
+// chunk is asked, and the empty chunks Windows leaves at the end of a
+// log are asked whole.
 func isZero(b []byte) bool {
+	le := binary.LittleEndian
+	for len(b) >= 32 {
+		if le.Uint64(b)|le.Uint64(b[8:])|le.Uint64(b[16:])|le.Uint64(b[24:]) != 0 {
+			return false
+		}
+		b = b[32:]
+	}
 	for _, c := range b {
 		if c != 0 {
 			return false

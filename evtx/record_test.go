@@ -23,3 +23,20 @@ func TestSourceAnythingRead(t *testing.T) {
 		})
 	}
 }
+
+// TestIsZero: a non-zero byte anywhere, in the words or the tail, is seen.
+func TestIsZero(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 31, 32, 33, 63, 64, 65, 100, ChunkSize} {
+		b := make([]byte, n)
+		require.True(t, isZero(b), "%d zero bytes", n)
+		for i := range min(n, 130) {
+			b[i] = 0x80
+			require.False(t, isZero(b), "byte %d of %d set", i, n)
+			b[i] = 0
+		}
+		if n > 0 {
+			b[n-1] = 1
+			require.False(t, isZero(b), "last byte of %d set", n)
+		}
+	}
+}
