@@ -52,7 +52,9 @@ fuzz:
 # a few true positives in each; expected-alerts.tsv names them), and, when
 # the shared corpus is beside the repository, logs of real Windows chunks
 # (its Security and Sysmon logs' well-filled chunks, tiled to 512 and
-# 128 MiB by evtx/evtxwrite/cmd/tilechunks).
+# 128 MiB by evtx/evtxwrite/cmd/tilechunks, and the well-filled chunks of
+# all its logs, every channel, tiled to 256 MiB: hundreds of distinct
+# chunk layouts, as a host's logs have).
 BENCH_DIR   := bin/bench
 CORPUS      := ../shared/corpus
 REAL_DIR    := $(BENCH_DIR)/REAL01
@@ -72,6 +74,11 @@ bench-inputs:
 	    xargs -0 $(GO) run ./evtx/evtxwrite/cmd/tilechunks -o $(REAL_DIR)/Security.evtx -size 512MiB && \
 	  find $(CORPUS) -iname '*sysmon*.evtx' -print0 | sort -z | \
 	    xargs -0 $(GO) run ./evtx/evtxwrite/cmd/tilechunks -o '$(REAL_DIR)/Microsoft-Windows-Sysmon%4Operational.evtx' -size 128MiB; \
+	fi
+	@if [ -d "$(CORPUS)" ] && [ ! -f "$(REAL_DIR)/AllChannels.evtx" ]; then \
+	  echo "tiling the real chunks of every log of $(CORPUS) into $(REAL_DIR)/AllChannels.evtx (once)"; \
+	  find $(CORPUS) -iname '*.evtx' -print0 | sort -z | \
+	    xargs -0 $(GO) run ./evtx/evtxwrite/cmd/tilechunks -o $(REAL_DIR)/AllChannels.evtx -size 256MiB; \
 	fi
 
 # Side by side on the same files, in one run: scan, inventory, events --ecs

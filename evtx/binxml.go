@@ -120,44 +120,22 @@ type chunkReader struct {
 	limit int
 	names map[uint32]string
 	tmpls map[uint32]*ctemplate
-	// shared holds compiled definitions across chunks, by their bytes:
-	// the same provider's templates recur in every chunk. A definition
-	// depends on its bytes and on the names it refers to elsewhere in its
-	// chunk (Windows writes an element name once per chunk and refers to
-	// it after), so an entry also holds those names by offset, and serves
-	// a chunk only where the same offsets hold the same names.
-	shared      map[string][]sharedTemplate
-	sharedCount int
-	// external collects, while compiling, the names read outside the
-	// definition.
-	external []nameRef
-}
-
-// sharedTemplate is a compiled definition and the names outside it that
-// it was compiled with.
-type sharedTemplate struct {
-	t     *ctemplate
-	names []nameRef
-}
-
-// nameRef is a chunk string a definition refers to, by its offset.
-type nameRef struct {
-	off  uint32
-	name string
-}
-
-// holds reports whether this chunk has the same names at the same
-// offsets as the chunk e was compiled in.
-func (c *chunkReader) holds(e sharedTemplate) bool {
-	for _, ref := range e.names {
-		if int(ref.off) >= c.limit {
-			return false
-		}
-		if s, _, ok := c.name(ref.off); !ok || s != ref.name {
-			return false
-		}
+	// last is the template the last record used: a log's records come
+	// in runs of one kind.
+	last struct {
+		off uint32
+		t   *ctemplate
 	}
-	return true
+	// shared holds compiled definitions across chunks, by their key
+	// (tokenize): the same provider's templates recur in every chunk, at
+	// other offsets and referring to names stored elsewhere in it (Windows
+	// writes an element name once per chunk and refers to it after), so
+	// the key holds the names themselves, not where they are.
+	shared map[string]*ctemplate
+	// toks and key are tokenize's scratch: the definition's tokens and
+	// its key.
+	toks []defToken
+	key  []byte
 }
 
 // maxSharedTemplates bounds the cross-chunk template cache of a worker.
@@ -204,60 +182,78 @@ func (c *chunkReader) name(off uint32) (string, int, bool) {
 	return s, size, true
 }
 
-// nameAt reads a name referenced at pos by offset off: inline when off ==
-// pos (the reader advances past it), elsewhere in the chunk otherwise.
-func (c *chunkReader) nameAt(pos int, off uint32) (string, int, bool) {
-	if int(off) == pos {
-		s, size, ok := c.name(off)
-		return s, pos + size, ok
+// nameAt checks a name referenced at pos by offset off, inline when off ==
+// pos (the reader advances past it), elsewhere in the chunk otherwise,
+// and appends its UTF-16 units to the key; it returns the position after
+// the reference.
+func (c *chunkReader) nameAt(pos int, off uint32) (int, bool) {
+	o := int(off)
+	if o != pos && o >= c.limit {
+		return 0, false
 	}
-	if int(off) >= c.limit {
-		return "", 0, false
+	n, ok := c.u16(o + 6)
+	if !ok {
+		return 0, false
 	}
-	s, _, ok := c.name(off)
-	if ok {
-		c.external = append(c.external, nameRef{off, s})
+	size := 8 + 2*(int(n)+1)
+	if o+size > c.limit {
+		return 0, false
 	}
-	return s, pos, ok
+	c.key = binary.LittleEndian.AppendUint16(c.key, uint16(size))
+	c.key = append(c.key, c.b[o+8:o+size]...)
+	if o == pos {
+		return pos + size, true
+	}
+	return pos, true
 }
 
 // template returns the compiled definition whose data sits at off.
 func (c *chunkReader) template(off uint32) (*ctemplate, error) {
-	if t, ok := c.tmpls[off]; ok {
+	t, ok := c.last.t, c.last.t != nil && c.last.off == off
+	if !ok {
+		t, ok = c.tmpls[off]
+	}
+	if ok {
 		if t == nil || int(off)+t.length > c.limit {
 			return nil, unsupported()
 		}
+		c.last.off, c.last.t = off, t
 		return t, nil
 	}
-	// The key leaves out the first 4 bytes (the link to the next template
-	// of the chunk's hash table), which compile does not read.
-	var def []byte
-	if size, ok := c.u32(int(off) + 20); ok && int(off)+24+int(size) <= c.limit {
-		def = c.b[off+4 : int(off)+24+int(size)]
-		for _, e := range c.shared[string(def)] {
-			if c.holds(e) {
-				c.tmpls[off] = e.t
-				return e.t, nil
-			}
-		}
-	}
-	c.external = c.external[:0]
-	t, err := c.compile(int(off))
+	length, err := c.tokenize(int(off))
 	if err != nil {
 		c.tmpls[off] = nil
 		return nil, err
 	}
-	c.tmpls[off] = t
-	if def != nil && len(def)+4 == t.length {
-		if c.sharedCount >= maxSharedTemplates {
+	t = c.shared[string(c.key)]
+	if t == nil {
+		t = c.build(length)
+		if len(c.shared) >= maxSharedTemplates {
 			clear(c.shared)
-			c.sharedCount = 0
 		}
-		key := string(def)
-		c.shared[key] = append(c.shared[key], sharedTemplate{t: t, names: slices.Clone(c.external)})
-		c.sharedCount++
+		c.shared[string(c.key)] = t
 	}
+	c.tmpls[off] = t
 	return t, nil
+}
+
+// defToken is a token of a template definition as tokenize reads it:
+// names by their offset and texts by their place in the chunk, made
+// strings by build only for a definition not compiled before.
+type defToken struct {
+	tok byte   // tokOpenStart for an element start, tokAttrMore for one of its attributes, tokValue for content, else the token
+	off uint32 // the element's or attribute's name
+	p   defPiece
+}
+
+// defPiece is a content token or an attribute's value: a text (tokValue,
+// UTF-16 units at [at, end)), a character (tokCharRef, at), an entity
+// (tokEntityRef, name at off) or a substitution (at: its index).
+type defPiece struct {
+	tok      byte
+	optional bool
+	at, end  int
+	off      uint32
 }
 
 // rawToken is a token of a template definition, before NodeTree.
@@ -268,50 +264,53 @@ type rawToken struct {
 	piece piece
 }
 
-// compile reads the template definition data at off (4 bytes unknown, 16
-// GUID, 4 size, fragment header, tokens up to EOF) into a tree.
-func (c *chunkReader) compile(off int) (*ctemplate, error) {
+// tokenize reads the template definition data at off (4 bytes unknown,
+// 16 GUID, 4 size, fragment header, tokens up to EOF) into c.toks, and
+// its key into c.key: what build makes of the tokens depends on nothing
+// else (not on where the definition or its names sit), and tokenize
+// makes every check compiling does. It returns the definition's length.
+func (c *chunkReader) tokenize(off int) (int, error) {
+	c.toks, c.key = c.toks[:0], c.key[:0]
 	size, ok := c.u32(off + 20)
 	if !ok {
-		return nil, unsupported()
+		return 0, unsupported()
 	}
 	pos := off + 24
 	if b, ok := c.u8(pos); !ok || b != tokFragment || pos+4 > c.limit {
-		return nil, unsupported()
+		return 0, unsupported()
 	}
 	pos += 4
-	var toks []rawToken
 	for {
 		tok, ok := c.u8(pos)
 		if !ok {
-			return nil, unsupported()
+			return 0, unsupported()
 		}
+		c.key = append(c.key, tok)
 		switch tok {
 		case tokEOF:
 			pos++
 			// The reference skips a cached definition by its declared size
 			// but reads a fresh one token by token: both must agree.
 			if pos != off+24+int(size) {
-				return nil, unsupported()
+				return 0, unsupported()
 			}
-			roots := nodeTree(toks)
-			return &ctemplate{roots: roots, length: pos - off}, nil
+			c.key = binary.LittleEndian.AppendUint32(c.key, uint32(pos-off))
+			return pos - off, nil
 		case tokOpenStart, tokOpenStartAttr:
-			t, next, err := c.elementStart(pos, tok)
+			next, err := c.elementStart(pos, tok)
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
-			toks = append(toks, t)
 			pos = next
 		case tokCloseStart, tokCloseEmpty, tokEnd:
-			toks = append(toks, rawToken{tok: tok})
+			c.toks = append(c.toks, defToken{tok: tok})
 			pos++
 		default:
 			p, next, err := c.contentToken(pos, tok)
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
-			toks = append(toks, rawToken{tok: tokValue, piece: p})
+			c.toks = append(c.toks, defToken{tok: tokValue, p: p})
 			pos = next
 		}
 	}
@@ -320,42 +319,44 @@ func (c *chunkReader) compile(off int) (*ctemplate, error) {
 // elementStart reads an element start inside a template definition (with
 // its dependency id), its name and attributes, up to but not including the
 // close token, which the caller reads as the next token.
-func (c *chunkReader) elementStart(pos int, tok byte) (rawToken, int, error) {
+func (c *chunkReader) elementStart(pos int, tok byte) (int, error) {
 	nameOff, ok := c.u32(pos + 7)
 	if !ok {
-		return rawToken{}, 0, unsupported()
+		return 0, unsupported()
 	}
-	name, next, ok := c.nameAt(pos+11, nameOff)
+	next, ok := c.nameAt(pos+11, nameOff)
 	if !ok {
-		return rawToken{}, 0, unsupported()
+		return 0, unsupported()
 	}
-	t := rawToken{tok: tokOpenStart, name: name}
+	c.toks = append(c.toks, defToken{tok: tokOpenStart, off: nameOff})
 	pos = next
 	if tok == tokOpenStartAttr {
 		pos += 4 // attribute list size, unused
 		for {
 			at, ok := c.u8(pos)
 			if !ok || (at != tokAttrLast && at != tokAttrMore) {
-				return rawToken{}, 0, unsupported()
+				return 0, unsupported()
 			}
+			c.key = append(c.key, at)
 			aoff, ok := c.u32(pos + 1)
 			if !ok {
-				return rawToken{}, 0, unsupported()
+				return 0, unsupported()
 			}
-			aname, next, ok := c.nameAt(pos+5, aoff)
+			next, ok := c.nameAt(pos+5, aoff)
 			if !ok {
-				return rawToken{}, 0, unsupported()
+				return 0, unsupported()
 			}
 			vt, ok := c.u8(next)
 			if !ok {
-				return rawToken{}, 0, unsupported()
+				return 0, unsupported()
 			}
+			c.key = append(c.key, vt)
 			// The reference reads exactly one token as the value.
 			p, next, err := c.contentToken(next, vt)
 			if err != nil {
-				return rawToken{}, 0, err
+				return 0, err
 			}
-			t.attrs = append(t.attrs, tattr{name: aname, value: p})
+			c.toks = append(c.toks, defToken{tok: tokAttrMore, off: aoff, p: p})
 			pos = next
 			if at == tokAttrLast {
 				break
@@ -363,54 +364,97 @@ func (c *chunkReader) elementStart(pos int, tok byte) (rawToken, int, error) {
 		}
 	}
 	if b, ok := c.u8(pos); !ok || (b != tokCloseStart && b != tokCloseEmpty) {
-		return rawToken{}, 0, unsupported()
+		return 0, unsupported()
 	}
-	return t, pos, nil
+	return pos, nil
 }
 
 // contentToken reads a text, character reference, entity reference or
-// substitution token.
-func (c *chunkReader) contentToken(pos int, tok byte) (piece, int, error) {
+// substitution token, and appends it to the key.
+func (c *chunkReader) contentToken(pos int, tok byte) (defPiece, int, error) {
+	le := binary.LittleEndian
 	switch tok {
 	case tokValue, tokValue2:
 		vt, ok1 := c.u8(pos + 1)
 		n, ok2 := c.u16(pos + 2)
 		if !ok1 || !ok2 || vt != valString || int16(n) < 0 {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
 		end := pos + 4 + 2*int(n)
 		if end > c.limit {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
-		return piece{kind: pieceText, text: string(appendUTF16(nil, c.b[pos+4:end]))}, end, nil
+		c.key = le.AppendUint16(c.key, n)
+		c.key = append(c.key, c.b[pos+4:end]...)
+		return defPiece{tok: tokValue, at: pos + 4, end: end}, end, nil
 	case tokCharRef:
 		v, ok := c.u16(pos + 1)
 		if !ok {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
-		return piece{kind: pieceText, text: string(rune(v))}, pos + 3, nil
+		c.key = le.AppendUint16(c.key, v)
+		return defPiece{tok: tokCharRef, at: int(v)}, pos + 3, nil
 	case tokEntityRef, tokEntityRef2:
 		off, ok := c.u32(pos + 1)
 		if !ok {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
-		name, next, ok := c.nameAt(pos+5, off)
+		next, ok := c.nameAt(pos+5, off)
 		if !ok {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
-		return piece{kind: pieceText, text: entity(name)}, next, nil
+		return defPiece{tok: tokEntityRef, off: off}, next, nil
 	case tokNormalSub, tokOptionalSub:
 		id, ok := c.u16(pos + 1)
 		if _, ok2 := c.u8(pos + 3); !ok || !ok2 || int16(id) < 0 {
-			return piece{}, 0, unsupported()
+			return defPiece{}, 0, unsupported()
 		}
-		k := pieceSub
-		if tok == tokOptionalSub {
-			k = pieceOptSub
-		}
-		return piece{kind: k, sub: int(id)}, pos + 4, nil
+		c.key = le.AppendUint16(c.key, id)
+		return defPiece{tok: tokNormalSub, optional: tok == tokOptionalSub, at: int(id)}, pos + 4, nil
 	}
-	return piece{}, 0, unsupported()
+	return defPiece{}, 0, unsupported()
+}
+
+// build compiles the definition tokenize has just read, of the given
+// length, into a tree.
+func (c *chunkReader) build(length int) *ctemplate {
+	toks := make([]rawToken, 0, len(c.toks))
+	for _, t := range c.toks {
+		switch t.tok {
+		case tokOpenStart:
+			toks = append(toks, rawToken{tok: tokOpenStart, name: c.nameString(t.off)})
+		case tokAttrMore:
+			el := &toks[len(toks)-1] // an attribute follows its element start
+			el.attrs = append(el.attrs, tattr{name: c.nameString(t.off), value: c.piece(t.p)})
+		case tokValue:
+			toks = append(toks, rawToken{tok: tokValue, piece: c.piece(t.p)})
+		default:
+			toks = append(toks, rawToken{tok: t.tok})
+		}
+	}
+	return &ctemplate{roots: nodeTree(toks), length: length}
+}
+
+// piece makes the piece of a content token or attribute value.
+func (c *chunkReader) piece(p defPiece) piece {
+	switch p.tok {
+	case tokValue:
+		return piece{kind: pieceText, text: string(appendUTF16(nil, c.b[p.at:p.end]))}
+	case tokCharRef:
+		return piece{kind: pieceText, text: string(rune(p.at))}
+	case tokEntityRef:
+		return piece{kind: pieceText, text: entity(c.nameString(p.off))}
+	}
+	if p.optional {
+		return piece{kind: pieceOptSub, sub: p.at}
+	}
+	return piece{kind: pieceSub, sub: p.at}
+}
+
+// nameString is the name tokenize checked at off.
+func (c *chunkReader) nameString(off uint32) string {
+	s, _, _ := c.name(off)
+	return s
 }
 
 // nodeTree builds the element tree from the token list the way

@@ -62,7 +62,7 @@ var fastStates = sync.Pool{New: func() any { return newFastState() }}
 
 func newFastState() *fastState {
 	return &fastState{
-		cr:   chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string][]sharedTemplate{}},
+		cr:   chunkReader{names: map[uint32]string{}, tmpls: map[uint32]*ctemplate{}, shared: map[string]*ctemplate{}},
 		strs: map[string]string{},
 	}
 }
@@ -136,6 +136,7 @@ func (st *fastState) reset(chunk []byte) {
 	st.cr.b = chunk
 	clear(st.cr.names)
 	clear(st.cr.tmpls)
+	st.cr.last.t = nil
 	if len(st.raws) > 4096 {
 		clear(st.raws)
 	}

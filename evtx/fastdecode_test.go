@@ -2,11 +2,11 @@ package evtx
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -488,12 +488,13 @@ func TestFullWhenTheChunkDisagrees(t *testing.T) {
 }
 
 // TestSharedTemplatesCheckTheirNames: a template definition is compiled
-// once for all the chunks it recurs in, but it refers to element and
-// attribute names stored elsewhere in its chunk, so a chunk whose names
-// differ at those offsets must not get the compiled tree of another. The
-// test renames one such name in a real chunk (checksums fixed) and decodes
-// it after the original on the same scratch: the warm decode must equal a
-// cold one, and differ from the original's.
+// once for all the chunks it recurs in, wherever it sits, but it refers to
+// element and attribute names stored in its chunk (elsewhere or inline),
+// so a chunk whose names differ must not get the compiled tree of
+// another. The test renames each name a real chunk's templates read, in
+// turn (checksums fixed), and decodes it after the original on the same
+// scratch: the warm decode must equal a cold one, and some must differ
+// from the original's.
 func TestSharedTemplatesCheckTheirNames(t *testing.T) {
 	file, err := os.ReadFile(filepath.Join(corpusDir, "evtx-rs-samples/security.evtx"))
 	if err != nil {
@@ -504,28 +505,20 @@ func TestSharedTemplatesCheckTheirNames(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, sane)
 
-	// Every name a shared template refers to outside itself, renamed in
-	// turn; some renamings leave a chunk the plans do not take (Event
-	// renamed), which the reference decoder gets: those are skipped.
+	// Some renamings leave a chunk the plans do not take (Event renamed),
+	// which the reference decoder gets: those are skipped.
 	scout := newFastState()
 	_, ok := FastDecoder{}.fastWith(scout, chunk, ChunkLocation{}, hdr, nil)
 	require.True(t, ok)
-	var refs []nameRef
-	for _, entries := range scout.cr.shared {
-		for _, e := range entries {
-			refs = append(refs, e.names...)
-		}
-	}
-	slices.SortFunc(refs, func(a, b nameRef) int { return cmp.Compare(a.off, b.off) })
-	refs = slices.Compact(refs)
-	require.NotEmpty(t, refs, "a real chunk's templates refer to names outside themselves")
+	offsets := slices.Sorted(maps.Keys(scout.cr.names))
+	require.NotEmpty(t, offsets)
 	tested, changed := 0, 0
-	for _, ref := range refs {
+	for _, off := range offsets {
 		warm := newFastState()
 		first, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
 		require.True(t, ok)
 		renamed := bytes.Clone(chunk)
-		first16 := int(ref.off) + 8 // the name's first UTF-16 unit
+		first16 := int(off) + 8 // the name's first UTF-16 unit
 		renamed[first16] = map[bool]byte{true: 'Q', false: 'Z'}[renamed[first16] != 'Q']
 		fixChunkCRC(renamed)
 		want, ok := FastDecoder{}.fastWith(newFastState(), renamed, ChunkLocation{}, hdr, nil)
@@ -537,11 +530,51 @@ func TestSharedTemplatesCheckTheirNames(t *testing.T) {
 			changed++ // (xmlns, say, shows in no record)
 		}
 		got, ok := FastDecoder{}.fastWith(warm, renamed, ChunkLocation{}, hdr, nil)
-		require.True(t, ok, "renamed %q", ref.name)
-		require.Equal(t, want.Records, got.Records, "renamed %q", ref.name)
+		require.True(t, ok, "renamed %q", scout.cr.names[off])
+		require.Equal(t, want.Records, got.Records, "renamed %q", scout.cr.names[off])
 	}
-	t.Logf("%d of %d names renamed and decoded, %d changing the records", tested, len(refs), changed)
+	t.Logf("%d of %d names renamed and decoded, %d changing the records", tested, len(offsets), changed)
 	require.Positive(t, changed, "no renaming changed the records: the test would not see a stale template")
+}
+
+// TestSharedTemplatesAcrossOffsets: the templates of a real log's chunks
+// sit at other offsets in each chunk, with their names elsewhere; a
+// decoder that has compiled one chunk's templates uses them for the next
+// chunk's, and decodes it as a cold decoder does.
+func TestSharedTemplatesAcrossOffsets(t *testing.T) {
+	file, err := os.ReadFile(filepath.Join(corpusDir, "evtx-rs-samples/security.evtx"))
+	if err != nil {
+		t.Skipf("corpus not present (%v); skipping", err)
+	}
+	warm := newFastState()
+	compiledAt := map[*ctemplate]uint32{} // where each was first read
+	moved := 0                            // uses at another offset than that
+	for i := range 8 {
+		chunk := file[fileHeaderSize+i*ChunkSize : fileHeaderSize+(i+1)*ChunkSize]
+		hdr, _, err := parseChunkHeader(chunk)
+		require.NoError(t, err)
+		got, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
+		require.True(t, ok)
+		want, ok := FastDecoder{}.fastWith(newFastState(), chunk, ChunkLocation{}, hdr, nil)
+		require.True(t, ok)
+		require.Equal(t, want.Records, got.Records, "chunk %d", i)
+		for off, tmpl := range warm.cr.tmpls {
+			if at, seen := compiledAt[tmpl]; !seen {
+				compiledAt[tmpl] = off
+			} else if at != off {
+				moved++
+			}
+		}
+	}
+	t.Logf("8 chunks: %d templates compiled, %d uses of one at another offset than the chunk it was compiled in", len(compiledAt), moved)
+	require.Positive(t, moved, "the chunks' templates recur at other offsets")
+	var all []*ctemplate
+	for tmpl := range compiledAt {
+		for _, other := range all {
+			require.False(t, other.length == tmpl.length && reflect.DeepEqual(other.roots, tmpl.roots), "one template compiled twice")
+		}
+		all = append(all, tmpl)
+	}
 }
 
 // TestTransientRecycles: with Options.Transient the chunks partial records
