@@ -411,6 +411,53 @@ func TestPlansDecodeMostRecords(t *testing.T) {
 	}
 }
 
+// TestPlansTakeUserData: the records whose UserData is a nested template
+// (Windows' shape: <UserData>%1</UserData>, a provider's own element
+// inside) are read by their plans too; over the corpus's sound chunks the
+// plans take them and nearly every other record (the differential tests
+// hold those to the rendering path and to golang-evtx).
+func TestPlansTakeUserData(t *testing.T) {
+	if _, err := os.Stat(corpusDir); err != nil {
+		t.Skipf("corpus not present at %s (shared read-only data); skipping", corpusDir)
+	}
+	planned, rendered, userData := 0, 0, 0
+	require.NoError(t, filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".evtx" {
+			return err
+		}
+		file, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for off := fileHeaderSize; off+ChunkSize <= len(file); off += ChunkSize {
+			chunk := file[off : off+ChunkSize]
+			if _, ok := (FastDecoder{}).fast(chunk, ChunkLocation{}); !ok {
+				continue // the reference's
+			}
+			hdr, _, _ := parseChunkHeader(chunk)
+			st := newFastState()
+			st.reset(chunk)
+			for _, sp := range findRecords(chunk, hdr.usedEnd(), false) {
+				st.cr.limit = sp.offset + sp.size
+				st.vals, st.insts, st.text = st.vals[:0], st.insts[:0], st.text[:0]
+				top, _, err := st.instance(sp.offset+recordHeaderSize+4, 0)
+				require.NoError(t, err)
+				r, ok := st.planned(top)
+				if !ok {
+					rendered++
+					continue
+				}
+				planned++
+				if r.UserData != nil {
+					userData++
+				}
+			}
+		}
+		return nil
+	}))
+	t.Logf("corpus: %d records by plan (%d with UserData), %d rendered", planned, userData, rendered)
+	require.Positive(t, userData)
+	require.Greater(t, planned, 99*rendered, "plans should take nearly every record of sound chunks")
+}
+
 // TestPartialSameAsWhole: a chunk decoded keeping a few event data names
 // (Options.EventData) holds the same records as the whole decode, with
 // the kept names' values; Value answers for every name and Full is the

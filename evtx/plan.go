@@ -17,7 +17,7 @@ import (
 // The plan answers only for the records it is sure about and leaves every
 // other one to the rendering path (record's render and extract): any
 // substitution that would be nested BinXML outside Event's content, a
-// value the renderer may refuse, a UserData section, a template whose
+// value the renderer may refuse, a template whose
 // element has two attributes of one name, a record near the renderer's
 // size limits. The differential tests decode every record of the corpus
 // both ways (TestPlanSameAsRender) besides holding the decoder to
@@ -34,6 +34,8 @@ type tplan struct {
 	system    *tnode
 	sys       [sCount]*tnode
 	eventData *tnode
+	userData  *tnode // Event's first static UserData child
+	userSubs  []int  // the substitutions of its content
 	eventSubs []int
 	// stable are the substitutions the stable System fields are read
 	// from (stableChildren), for plannedSystem's memo.
@@ -42,16 +44,17 @@ type tplan struct {
 	// System or UserData), with its first root named EventData.
 	nested   bool
 	nestedED *tnode
-	// refs are all the substitutions the template renders; event marks
-	// those of Event's content (the only place nested BinXML may be).
+	// refs are all the substitutions the template renders; nestable
+	// marks those of Event's and UserData's content (the only places
+	// nested BinXML may be).
 	refs      []subRef
 	nodes     int // elements
 	textBytes int // bytes of the template's own text
 }
 
 type subRef struct {
-	slot  int
-	event bool
+	slot     int
+	nestable bool
 }
 
 // planOf returns t's plan, making it on first use.
@@ -61,6 +64,15 @@ func planOf(t *ctemplate) *tplan {
 	}
 	p := &tplan{}
 	sound := true
+	top := len(t.roots) == 1 && t.roots[0].name == "Event"
+	if top {
+		for _, c := range t.roots[0].children {
+			if c.name == "UserData" {
+				p.userData = c
+				break
+			}
+		}
+	}
 	var walk func(n *tnode, isEvent bool)
 	walk = func(n *tnode, isEvent bool) {
 		p.nodes++
@@ -81,16 +93,19 @@ func planOf(t *ctemplate) *tplan {
 				p.textBytes += len(pc.text)
 				continue
 			}
-			p.refs = append(p.refs, subRef{slot: pc.sub, event: isEvent})
+			isUser := n == p.userData
+			p.refs = append(p.refs, subRef{slot: pc.sub, nestable: isEvent || isUser})
 			if isEvent {
 				p.eventSubs = append(p.eventSubs, pc.sub)
+			}
+			if isUser {
+				p.userSubs = append(p.userSubs, pc.sub)
 			}
 		}
 		for _, c := range n.children {
 			walk(c, false)
 		}
 	}
-	top := len(t.roots) == 1 && t.roots[0].name == "Event"
 	for _, r := range t.roots {
 		walk(r, top)
 	}
@@ -106,8 +121,6 @@ func planOf(t *ctemplate) *tplan {
 				if p.eventData == nil {
 					p.eventData = c
 				}
-			case "UserData":
-				p.top = false // the rendering path reads UserData
 			}
 		}
 		if p.system == nil {
@@ -183,21 +196,19 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 		}
 		nested := &st.insts[v.nested]
 		np := planOf(nested.tmpl)
-		if !np.nested {
+		if !np.nested || !st.plannedNested(nested, np, &nodes, &text) {
 			return nil, false
-		}
-		nodes += np.nodes
-		text += np.textBytes
-		for _, ref := range np.refs {
-			if ref.slot >= len(nested.vals) || nested.vals[ref.slot].typ == valBinXML {
-				return nil, false
-			}
-			if !st.plannedValue(nested.vals[ref.slot], &text) {
-				return nil, false
-			}
 		}
 		if ed == nil && np.nestedED != nil {
 			ed, edInst = np.nestedED, v.nested
+		}
+	}
+	for _, slot := range p.userSubs {
+		if v := inst.vals[slot]; v.typ == valBinXML {
+			nested := &st.insts[v.nested]
+			if !st.plannedNested(nested, planOf(nested.tmpl), &nodes, &text) {
+				return nil, false
+			}
 		}
 	}
 	if ed == nil && p.eventData != nil {
@@ -221,7 +232,57 @@ func (st *fastState) planned(top int) (r *Record, ok bool) {
 			r.partial = &ra.partial
 		}
 	}
+	if p.userData != nil {
+		// UserData's children, as the rendering path orders them: the
+		// elements of the nested templates of its content, then its own.
+		// Their values are never nested BinXML (plannedNested,
+		// plannedValues): leaves are the elements without children.
+		r.UserData = map[string]string{}
+		for _, slot := range p.userSubs {
+			if v := inst.vals[slot]; v.typ == valBinXML {
+				nested := &st.insts[v.nested]
+				for _, root := range nested.tmpl.roots {
+					st.planLeaves(root, nested.vals, r.UserData)
+				}
+			}
+		}
+		for _, c := range p.userData.children {
+			st.planLeaves(c, inst.vals, r.UserData)
+		}
+	}
 	return r, true
+}
+
+// plannedNested checks the values of a template instance nested in
+// Event's or UserData's content, as plannedValues does those of the
+// record's, but nested BinXML is refused there; nodes and text grow by
+// its share.
+func (st *fastState) plannedNested(nested *instance, np *tplan, nodes, text *int) bool {
+	*nodes += np.nodes
+	*text += np.textBytes
+	for _, ref := range np.refs {
+		if ref.slot >= len(nested.vals) || nested.vals[ref.slot].typ == valBinXML {
+			return false
+		}
+		if !st.plannedValue(nested.vals[ref.slot], text) {
+			return false
+		}
+	}
+	return true
+}
+
+// planLeaves is leaves for a planned element n: its leaf elements' texts
+// into m by element name.
+func (st *fastState) planLeaves(n *tnode, vals []valRef, m map[string]string) {
+	if len(n.children) == 0 {
+		start := len(st.text)
+		st.text = st.appendPieces(st.text, n.content, vals)
+		put(m, n.name, string(st.text[start:]))
+		return
+	}
+	for _, c := range n.children {
+		st.planLeaves(c, vals, m)
+	}
 }
 
 // plannedValues checks the substitutions inst's template renders: in
@@ -234,7 +295,7 @@ func (st *fastState) plannedValues(inst *instance, p *tplan, text *int) bool {
 		}
 		v := inst.vals[ref.slot]
 		if v.typ == valBinXML {
-			if !ref.event {
+			if !ref.nestable {
 				return false
 			}
 			continue
