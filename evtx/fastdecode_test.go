@@ -356,19 +356,32 @@ func walkChunk(st *fastState, c []byte) bool {
 	if err != nil || !sane || !hdr.checksumOK(c) {
 		return false
 	}
-	st.reset(c)
-	st.spans = appendRecords(st.spans[:0], c, hdr.usedEnd(), false)
+	return eachInstance(st, c, hdr, func(int) {})
+}
+
+// eachInstance reads each record of chunk (its header hdr) on st up to its
+// template instance, values checked, and calls f with the instance's
+// index; it reports whether every record could be read so (the others are
+// skipped).
+func eachInstance(st *fastState, chunk []byte, hdr chunkHeader, f func(top int)) bool {
+	st.reset(chunk)
+	st.spans = appendRecords(st.spans[:0], chunk, hdr.usedEnd(), false)
+	all := true
 	for _, sp := range st.spans {
 		st.cr.limit = sp.offset + sp.size
-		st.vals, st.insts = st.vals[:0], st.insts[:0]
-		if sp.bad != "" || c[sp.offset+recordHeaderSize] != tokFragment {
-			return false
+		st.vals, st.insts, st.text = st.vals[:0], st.insts[:0], st.text[:0]
+		if sp.bad != "" || chunk[sp.offset+recordHeaderSize] != tokFragment {
+			all = false
+			continue
 		}
-		if _, _, err := st.instance(sp.offset+recordHeaderSize+4, 0); err != nil {
-			return false
+		top, _, err := st.instance(sp.offset+recordHeaderSize+4, 0)
+		if err != nil {
+			all = false
+			continue
 		}
+		f(top)
 	}
-	return true
+	return all
 }
 
 // TestPlansDecodeMostRecords: the template plans (plan.go) take the
@@ -391,20 +404,13 @@ func TestPlansDecodeMostRecords(t *testing.T) {
 				continue
 			}
 			st := newFastState()
-			st.reset(chunk)
-			for _, sp := range findRecords(chunk, hdr.usedEnd(), false) {
-				st.cr.limit = sp.offset + sp.size
-				st.vals, st.insts, st.text = st.vals[:0], st.insts[:0], st.text[:0]
-				top, _, err := st.instance(sp.offset+recordHeaderSize+4, 0)
-				if err != nil {
-					continue
-				}
+			eachInstance(st, chunk, hdr, func(top int) {
 				if _, ok := st.planned(top); ok {
 					planned++
 				} else {
 					rendered++
 				}
-			}
+			})
 		}
 		t.Logf("%s: %d records by plan, %d rendered", filepath.Base(path), planned, rendered)
 		require.Greater(t, planned, 9*rendered, "%s: plans should take most records", path)
@@ -434,22 +440,19 @@ func TestPlansTakeUserData(t *testing.T) {
 			}
 			hdr, _, _ := parseChunkHeader(chunk)
 			st := newFastState()
-			st.reset(chunk)
-			for _, sp := range findRecords(chunk, hdr.usedEnd(), false) {
-				st.cr.limit = sp.offset + sp.size
-				st.vals, st.insts, st.text = st.vals[:0], st.insts[:0], st.text[:0]
-				top, _, err := st.instance(sp.offset+recordHeaderSize+4, 0)
-				require.NoError(t, err)
+			all := eachInstance(st, chunk, hdr, func(top int) {
 				r, ok := st.planned(top)
-				if !ok {
+				switch {
+				case !ok:
 					rendered++
-					continue
-				}
-				planned++
-				if r.UserData != nil {
+				case r.UserData != nil:
+					planned++
 					userData++
+				default:
+					planned++
 				}
-			}
+			})
+			require.True(t, all, "%s: a chunk the fast path takes", p)
 		}
 		return nil
 	}))
