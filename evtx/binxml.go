@@ -199,7 +199,7 @@ func (c *chunkReader) nameAt(pos int, off uint32) (int, bool) {
 	if o+size > c.limit {
 		return 0, false
 	}
-	c.key = binary.LittleEndian.AppendUint16(c.key, uint16(size))
+	c.key = binary.LittleEndian.AppendUint32(c.key, uint32(size))
 	c.key = append(c.key, c.b[o+8:o+size]...)
 	if o == pos {
 		return pos + size, true
