@@ -231,3 +231,21 @@ func BenchmarkScanWriterLog(b *testing.B) {
 		}
 	}
 }
+
+// TestSourceListsEveryChannelAndComputer: a file's channels and computers
+// are all listed, sorted, however the records interleave them.
+func TestSourceListsEveryChannelAndComputer(t *testing.T) {
+	hosts := []string{"DC01.corp.example", "WS02.corp.example", "DC01.corp.example", "WS03.corp.example", "WS03.corp.example"}
+	channels := []string{"Security", "Security", "System", "Security", "Application"}
+	var events []w.Event
+	for i := range 40 {
+		ev := typedEvent()
+		ev.RecordID = uint64(i + 1)
+		ev.Computer, ev.Channel = hosts[i%len(hosts)], channels[i*3%len(channels)]
+		events = append(events, ev)
+	}
+	out := scan(t, Options{}, writeLog(t, "mixed.evtx", events))
+	require.Len(t, out.res.Sources, 1)
+	require.Equal(t, []string{"DC01.corp.example", "WS02.corp.example", "WS03.corp.example"}, out.res.Sources[0].Computers)
+	require.Equal(t, []string{"Application", "Security", "System"}, out.res.Sources[0].Channels)
+}

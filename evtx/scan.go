@@ -495,6 +495,9 @@ type accounting struct {
 	src       *Source
 	channels  map[string]bool
 	computers map[string]bool
+	// lastChannel and lastComputer are the last ones noted: a log's
+	// records repeat them, and noting one is a map assignment.
+	lastChannel, lastComputer string
 }
 
 func newAccounting(src *Source, h fileHeader) *accounting {
@@ -526,11 +529,13 @@ func (a *accounting) chunk(loc ChunkLocation, out DecodedChunk) {
 				s.Last = t
 			}
 		}
-		if r.Channel != "" {
+		if r.Channel != "" && r.Channel != a.lastChannel {
 			a.channels[r.Channel] = true
+			a.lastChannel = r.Channel
 		}
-		if r.Computer != "" {
+		if r.Computer != "" && r.Computer != a.lastComputer {
 			a.computers[r.Computer] = true
+			a.lastComputer = r.Computer
 		}
 	}
 }
