@@ -131,15 +131,21 @@ type chunkReader struct {
 	// other offsets and referring to names stored elsewhere in it (Windows
 	// writes an element name once per chunk and refers to it after), so
 	// the key holds the names themselves, not where they are.
-	shared map[string]*ctemplate
+	shared      map[string]*ctemplate
+	sharedBytes int // the keys' bytes
 	// toks and key are tokenize's scratch: the definition's tokens and
 	// its key.
 	toks []defToken
 	key  []byte
 }
 
-// maxSharedTemplates bounds the cross-chunk template cache of a worker.
-const maxSharedTemplates = 1024
+// maxSharedTemplates and maxSharedKeyBytes bound the cross-chunk
+// template cache of a worker: hostile input can make up any number of
+// definitions, each up to a chunk long.
+const (
+	maxSharedTemplates = 1024
+	maxSharedKeyBytes  = 8 << 20
+)
 
 func (c *chunkReader) u8(off int) (byte, bool) {
 	if off < 0 || off+1 > c.limit {
@@ -228,10 +234,12 @@ func (c *chunkReader) template(off uint32) (*ctemplate, error) {
 	t = c.shared[string(c.key)]
 	if t == nil {
 		t = c.build(length)
-		if len(c.shared) >= maxSharedTemplates {
+		if len(c.shared) >= maxSharedTemplates || c.sharedBytes+len(c.key) > maxSharedKeyBytes {
 			clear(c.shared)
+			c.sharedBytes = 0
 		}
 		c.shared[string(c.key)] = t
+		c.sharedBytes += len(c.key)
 	}
 	c.tmpls[off] = t
 	return t, nil

@@ -731,3 +731,42 @@ func TestSystemMemoTellsRecordsApart(t *testing.T) {
 		require.Greater(t, n, 1, "one plan, several memos")
 	}
 }
+
+// TestSharedTemplatesBounded: a log of more distinct templates than the
+// cross-chunk cache keeps (one per record here) leaves it within its
+// bounds, its byte count true, and decodes as a cold decoder does.
+func TestSharedTemplatesBounded(t *testing.T) {
+	var events []w.Event
+	for i := range maxSharedTemplates + 500 {
+		ev := typedEvent()
+		ev.RecordID = uint64(i + 1)
+		ev.EventData = []w.Data{w.D(fmt.Sprintf("Field%d", i), w.String("x"))}
+		events = append(events, ev)
+	}
+	b, err := os.ReadFile(writeLog(t, "distinct.evtx", events))
+	require.NoError(t, err)
+	warm := newFastState()
+	chunks, kept, cleared := 0, 0, false
+	for off := fileHeaderSize; off+ChunkSize <= len(b); off += ChunkSize {
+		chunk := b[off : off+ChunkSize]
+		hdr, _, err := parseChunkHeader(chunk)
+		require.NoError(t, err)
+		got, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
+		require.True(t, ok)
+		want, ok := FastDecoder{}.fastWith(newFastState(), chunk, ChunkLocation{}, hdr, nil)
+		require.True(t, ok)
+		require.Equal(t, want.Records, got.Records)
+		require.LessOrEqual(t, len(warm.cr.shared), maxSharedTemplates)
+		keyBytes := 0
+		for k := range warm.cr.shared {
+			keyBytes += len(k)
+		}
+		require.Equal(t, keyBytes, warm.cr.sharedBytes)
+		require.LessOrEqual(t, keyBytes, maxSharedKeyBytes)
+		cleared = cleared || len(warm.cr.shared) < kept
+		kept = len(warm.cr.shared)
+		chunks++
+	}
+	require.Greater(t, chunks, 1)
+	require.True(t, cleared, "the cache should have reached its bound")
+}
