@@ -600,14 +600,7 @@ func TestSharedTemplatesAcrossOffsets(t *testing.T) {
 	compiledAt := map[*ctemplate]uint32{} // where each was first read
 	moved := 0                            // uses at another offset than that
 	for i := range 8 {
-		chunk := file[fileHeaderSize+i*ChunkSize : fileHeaderSize+(i+1)*ChunkSize]
-		hdr, _, err := parseChunkHeader(chunk)
-		require.NoError(t, err)
-		got, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
-		require.True(t, ok)
-		want, ok := FastDecoder{}.fastWith(newFastState(), chunk, ChunkLocation{}, hdr, nil)
-		require.True(t, ok)
-		require.Equal(t, want.Records, got.Records, "chunk %d", i)
+		decodeWarm(t, warm, file[fileHeaderSize+i*ChunkSize:fileHeaderSize+(i+1)*ChunkSize], "chunk %d", i)
 		for off, tmpl := range warm.cr.tmpls {
 			if at, seen := compiledAt[tmpl]; !seen {
 				compiledAt[tmpl] = off
@@ -732,6 +725,19 @@ func TestSystemMemoTellsRecordsApart(t *testing.T) {
 	}
 }
 
+// decodeWarm decodes a sound chunk on the scratch warm, which decoded
+// others before, and requires what a cold decoder makes of it.
+func decodeWarm(t *testing.T, warm *fastState, chunk []byte, msgAndArgs ...any) {
+	t.Helper()
+	hdr, _, err := parseChunkHeader(chunk)
+	require.NoError(t, err, msgAndArgs...)
+	got, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
+	require.True(t, ok, msgAndArgs...)
+	want, ok := FastDecoder{}.fastWith(newFastState(), chunk, ChunkLocation{}, hdr, nil)
+	require.True(t, ok, msgAndArgs...)
+	require.Equal(t, want.Records, got.Records, msgAndArgs...)
+}
+
 // TestSharedTemplatesBounded: a log of more distinct templates than the
 // cross-chunk cache keeps (one per record here) leaves it within its
 // bounds, its byte count true, and decodes as a cold decoder does.
@@ -748,14 +754,7 @@ func TestSharedTemplatesBounded(t *testing.T) {
 	warm := newFastState()
 	chunks, kept, cleared := 0, 0, false
 	for off := fileHeaderSize; off+ChunkSize <= len(b); off += ChunkSize {
-		chunk := b[off : off+ChunkSize]
-		hdr, _, err := parseChunkHeader(chunk)
-		require.NoError(t, err)
-		got, ok := FastDecoder{}.fastWith(warm, chunk, ChunkLocation{}, hdr, nil)
-		require.True(t, ok)
-		want, ok := FastDecoder{}.fastWith(newFastState(), chunk, ChunkLocation{}, hdr, nil)
-		require.True(t, ok)
-		require.Equal(t, want.Records, got.Records)
+		decodeWarm(t, warm, b[off:off+ChunkSize], "chunk at %d", off)
 		require.LessOrEqual(t, len(warm.cr.shared), maxSharedTemplates)
 		keyBytes := 0
 		for k := range warm.cr.shared {
