@@ -539,12 +539,15 @@ func (p Prepared) NeedsDocument() bool { return p.needsDoc }
 
 // Prepare works out what AddPrepared needs to know about r without its
 // document. It is safe for concurrent use.
-func Prepare(r *evtx.Record) Prepared { return prepare(r, kindOf(r)) }
-
-func prepare(r *evtx.Record, k *kindFacts) Prepared {
+func Prepare(r *evtx.Record) Prepared {
 	if r == nil {
 		return Prepared{needsDoc: true}
 	}
+	return prepare(r, kindOf(r))
+}
+
+// prepare is Prepare of a record r (not nil) of the kind k.
+func prepare(r *evtx.Record, k *kindFacts) Prepared {
 	l := dataLookups{r: r}
 	if needsDocument(r, k, &l) {
 		return Prepared{needsDoc: true}

@@ -352,3 +352,12 @@ func TestPreparerSameAsPrepare(t *testing.T) {
 	t.Logf("%d records prepared both ways", records)
 	require.Greater(t, records, 20)
 }
+
+// TestPrepareNil: a nil record is one the audit cannot judge without its
+// document, whichever way it is prepared.
+func TestPrepareNil(t *testing.T) {
+	require.True(t, Prepare(nil).NeedsDocument())
+	var p Preparer
+	require.True(t, p.Prepare(nil).NeedsDocument())
+	require.True(t, NeedsDocument(nil))
+}
