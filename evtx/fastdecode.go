@@ -868,11 +868,6 @@ type stableSystem struct {
 	has  [5]bool
 }
 
-// stableChildren are the System children stableSystem is read from, the
-// small values that tell kinds of records apart first: a memo that does
-// not hold (plannedSystem) is then told by a byte or two.
-var stableChildren = [...]int{sEventID, sTask, sOpcode, sLevel, sVersion, sKeywords, sComputer, sChannel, sProvider, sSecurity}
-
 // readStable reads the stable System fields from src.
 func (st *fastState) readStable(src systemSource, s *stableSystem) error {
 	s.provider = src.attrString(sProvider, "Name")

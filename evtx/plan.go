@@ -38,7 +38,7 @@ type tplan struct {
 	userSubs  []int  // the substitutions of its content
 	eventSubs []int
 	// stable are the substitutions the stable System fields are read
-	// from (stableChildren), for plannedSystem's memo.
+	// from (stableSlots), for plannedSystem's memo.
 	stable []int
 	// nested: usable as an instance in Event's content (no root named
 	// System or UserData), with its first root named EventData.
@@ -152,8 +152,10 @@ func planOf(t *ctemplate) *tplan {
 	return p
 }
 
-// stableSlots lists the substitutions the stable System children of sys
-// render, each once.
+// stableSlots lists the substitutions the System children of sys that
+// stableSystem is read from render, each once, the small values that tell
+// kinds of records apart first: a memo that does not hold
+// (plannedSystem) is then told by a byte or two.
 func stableSlots(sys *[sCount]*tnode) []int {
 	var slots []int
 	add := func(pc piece) {
@@ -161,7 +163,7 @@ func stableSlots(sys *[sCount]*tnode) []int {
 			slots = append(slots, pc.sub)
 		}
 	}
-	for _, k := range stableChildren {
+	for _, k := range [...]int{sEventID, sTask, sOpcode, sLevel, sVersion, sKeywords, sComputer, sChannel, sProvider, sSecurity} {
 		n := sys[k]
 		if n == nil {
 			continue
