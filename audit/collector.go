@@ -560,15 +560,26 @@ func prepare(r *evtx.Record, k *kindFacts) Prepared {
 // provider, channel, computer, event id, keywords and task. The zero value
 // is ready; a Preparer is not safe for concurrent use.
 type Preparer struct {
+	// kinds are the last kinds seen, looked through first: a log's
+	// records cycle through a few.
 	kinds [maxPreparerKinds]struct {
 		key   kindKey
 		facts *kindFacts
 	}
 	next int
+	// more holds every kind seen, up to maxPreparerMore: a log of many
+	// providers (Application, System) cycles through more than kinds
+	// holds, and working a kind out again costs more than a map look-up.
+	more map[kindKey]*kindFacts
 }
 
-// maxPreparerKinds is how many kinds a Preparer remembers.
-const maxPreparerKinds = 8
+// maxPreparerKinds is how many kinds a Preparer looks through first, and
+// maxPreparerMore how many it keeps in all (hostile logs can make up any
+// number of kinds).
+const (
+	maxPreparerKinds = 8
+	maxPreparerMore  = 4096
+)
 
 // Prepare is the package's Prepare.
 func (p *Preparer) Prepare(r *evtx.Record) Prepared {
@@ -581,7 +592,14 @@ func (p *Preparer) Prepare(r *evtx.Record) Prepared {
 			return prepare(r, k.facts)
 		}
 	}
-	facts := kindOf(r)
+	facts := p.more[key]
+	if facts == nil {
+		facts = kindOf(r)
+		if p.more == nil || len(p.more) >= maxPreparerMore {
+			p.more = map[kindKey]*kindFacts{}
+		}
+		p.more[key] = facts
+	}
 	p.kinds[p.next].key, p.kinds[p.next].facts = key, facts
 	p.next = (p.next + 1) % len(p.kinds)
 	return prepare(r, facts)

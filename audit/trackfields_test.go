@@ -341,6 +341,19 @@ func TestPreparerSameAsPrepare(t *testing.T) {
 		})
 	}
 
+	// More kinds than it looks through first, and more than it keeps:
+	// every answer still Prepare's, and what it keeps stays bounded.
+	var many Preparer
+	for round := range 2 {
+		for i := range maxPreparerMore + 100 {
+			r := base()
+			r.Computer = fmt.Sprintf("WS%05d.corp.local", i%(20+round*maxPreparerMore))
+			require.Equal(t, Prepare(r), many.Prepare(r), "kind %d", i)
+			require.LessOrEqual(t, len(many.more), maxPreparerMore)
+		}
+	}
+	require.NotEmpty(t, many.more)
+
 	var p Preparer
 	records := 0
 	_, err := evtx.Scan(context.Background(), lazyPaths(t), evtx.Options{}, func(r *evtx.Record) error {
