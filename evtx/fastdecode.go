@@ -53,9 +53,8 @@ type fastState struct {
 	spans   []recordSpan
 	valSlab []string // the partial records' values (strings)
 	// sysMemos are the plans' memos of their stable System fields
-	// (plannedSystem), sysNext the one to take for a new plan.
-	sysMemos [maxSystemMemos]systemMemo
-	sysNext  int
+	// (plannedSystem), each in the place memoIndex gives it.
+	sysMemos [systemMemos]systemMemo
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
@@ -970,26 +969,60 @@ type systemMemo struct {
 	fields stableSystem
 }
 
-// maxSystemMemos is how many memos a decoder keeps: a log interleaves a
-// few kinds of records, of one template or of several.
-const maxSystemMemos = 8
+// systemMemos is how many memos a decoder keeps (a power of two): a log
+// interleaves a few kinds of records, of one template or of several; an
+// Application or System log, dozens.
+const systemMemos = 64
+
+// memoIndex is the place in st.sysMemos of the memo of plan p for the
+// values vals hold: a hash of the plan's shape and of each stable value's
+// first and last 8 bytes (event ids, levels and keywords whole; computers
+// by the ends, where "DESKTOP-1A2B3C4" and "WS01.corp.example" differ),
+// cheaper than comparing the values with every memo.
+func (st *fastState) memoIndex(p *tplan, vals []valRef) int {
+	h := p.shape
+	b := st.cr.b
+	for _, slot := range p.stable {
+		if slot >= len(vals) {
+			break
+		}
+		v := vals[slot]
+		val := b[v.off : v.off+v.size]
+		h = (h ^ uint64(v.size)<<8 ^ uint64(v.typ)) * memoHashPrime
+		if len(val) >= 8 {
+			h = (h ^ binary.LittleEndian.Uint64(val)) * memoHashPrime
+			h = (h ^ binary.LittleEndian.Uint64(val[len(val)-8:])) * memoHashPrime
+			continue
+		}
+		var x uint64
+		for i, c := range val {
+			x |= uint64(c) << (8 * i)
+		}
+		h = (h ^ x) * memoHashPrime
+	}
+	return int(h >> (64 - systemMemoBits))
+}
+
+// memoHashPrime is the multiplier of memoIndex's hash (2^64 divided by
+// the golden ratio, odd: it spreads the low bits into the high ones,
+// which memoIndex keeps).
+const memoHashPrime = 0x9E3779B97F4A7C15
+
+// systemMemoBits is log2(systemMemos).
+const systemMemoBits = 6
 
 // systemMemo returns the memo of plan p made from the values vals hold,
 // nil if there is none.
 func (st *fastState) systemMemo(p *tplan, vals []valRef) *systemMemo {
-	for i := range st.sysMemos {
-		if m := &st.sysMemos[i]; m.plan == p && m.holds(st.cr.b, vals, p.stable) {
-			return m
-		}
+	if m := &st.sysMemos[st.memoIndex(p, vals)]; m.plan == p && m.holds(st.cr.b, vals, p.stable) {
+		return m
 	}
 	return nil
 }
 
-// remember keeps s, read from vals by plan p, as a memo in place of the
-// oldest.
+// remember keeps s, read from vals by plan p, as the memo in its place.
 func (st *fastState) remember(p *tplan, vals []valRef, s *stableSystem) {
-	m := &st.sysMemos[st.sysNext]
-	st.sysNext = (st.sysNext + 1) % len(st.sysMemos)
+	m := &st.sysMemos[st.memoIndex(p, vals)]
 	m.plan, m.raw, m.fields = nil, m.raw[:0], *s
 	for _, slot := range p.stable {
 		if slot >= len(vals) {

@@ -1,6 +1,8 @@
 package evtx
 
 import (
+	"hash/fnv"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -38,8 +40,10 @@ type tplan struct {
 	userSubs  []int  // the substitutions of its content
 	eventSubs []int
 	// stable are the substitutions the stable System fields are read
-	// from (stableSlots), for plannedSystem's memo.
+	// from (stableSlots), for plannedSystem's memo; shape is a hash of
+	// the plan's shape, which memoIndex starts from.
 	stable []int
+	shape  uint64
 	// nested: usable as an instance in Event's content (no root named
 	// System or UserData), with its first root named EventData.
 	nested   bool
@@ -73,10 +77,17 @@ func planOf(t *ctemplate) *tplan {
 			}
 		}
 	}
+	// shape hashes the names and text the plan renders: two templates that
+	// differ in their text alone (a computer name written in, not
+	// substituted) get memos of their own.
+	shape := fnv.New64a()
 	var walk func(n *tnode, isEvent bool)
 	walk = func(n *tnode, isEvent bool) {
 		p.nodes++
+		io.WriteString(shape, n.name)
 		for i, a := range n.attrs {
+			io.WriteString(shape, a.name)
+			io.WriteString(shape, a.value.text)
 			for _, b := range n.attrs[:i] {
 				if b.name == a.name {
 					sound = false // first-match lookups would need the values
@@ -89,6 +100,7 @@ func planOf(t *ctemplate) *tplan {
 			}
 		}
 		for _, pc := range n.content {
+			io.WriteString(shape, pc.text)
 			if pc.kind == pieceText {
 				p.textBytes += len(pc.text)
 				continue
@@ -148,6 +160,7 @@ func planOf(t *ctemplate) *tplan {
 	if !sound {
 		p.top, p.nested = false, false
 	}
+	p.shape = shape.Sum64()
 	t.plan = p
 	return p
 }
