@@ -237,6 +237,44 @@ func FieldValues(r *evtx.Record, field string) (values []string, known bool) {
 	return nil, false
 }
 
+// EventDataNames returns the event data names FieldValues reads to answer
+// field for a record of r's kind (its provider and event ID): what a
+// decoder must keep of such records for FieldValues to answer without
+// the rest. Nil when it reads none.
+func EventDataNames(r *evtx.Record, field string) []string {
+	switch {
+	case r == nil:
+		return nil
+	case r.Provider == securityProvider && r.EventID == 4688:
+		switch field {
+		case "process.command_line", "process.args":
+			return []string{"CommandLine", "NewProcessId", "ProcessId"}
+		case "process.executable", "process.name":
+			return []string{"NewProcessId", "NewProcessName"}
+		}
+	case r.Provider == sysmonProvider && r.EventID == 1:
+		switch field {
+		case "process.pe.original_file_name":
+			return []string{"OriginalFileName"}
+		case "process.command_line", "process.args":
+			return []string{"CommandLine"}
+		case "process.executable", "process.name":
+			return []string{"Image"}
+		}
+	}
+	return nil
+}
+
+// ProcessStartKinds returns a record of each kind whose values FieldValues
+// reads from the event data (a Sysmon process start, a Security 4688),
+// without values: for MayHave and EventDataNames, which answer by kind.
+func ProcessStartKinds() []*evtx.Record {
+	return []*evtx.Record{
+		{Provider: sysmonProvider, EventID: 1, Channel: "Microsoft-Windows-Sysmon/Operational"},
+		{Provider: securityProvider, EventID: 4688, Channel: "Security"},
+	}
+}
+
 // dataValue is the record's event data value of name, "" if none (Record.Value
 // reaches every name, also on a partially decoded record).
 func dataValue(r *evtx.Record, name string) string {
@@ -256,10 +294,18 @@ func security4688Values(r *evtx.Record, field string) ([]string, bool) {
 	}
 	// mapProcessCreated decodes NewProcessId, sets the executable and its
 	// name, decodes ProcessId, then sets the command line: a pid it
-	// refuses stops it there.
+	// refuses stops it there. Without a command line there is nothing
+	// to stop, so the pids (which the scan's decoder may not have kept)
+	// are read only for one.
 	pids := []string{"NewProcessId", "ProcessId"}
+	var cmd string
 	if field == "process.executable" || field == "process.name" {
 		pids = pids[:1]
+	} else {
+		var ok bool
+		if cmd, ok = cleanEventData(dataValue(r, "CommandLine")); !ok {
+			return nil, true
+		}
 	}
 	for _, pid := range pids {
 		if v, ok := cleanEventData(dataValue(r, pid)); ok {
@@ -277,10 +323,6 @@ func security4688Values(r *evtx.Record, field string) ([]string, bool) {
 			return nil, true
 		}
 		return []string{exe}, true
-	}
-	cmd, ok := cleanEventData(dataValue(r, "CommandLine"))
-	if !ok {
-		return nil, true
 	}
 	if field == "process.args" {
 		return SplitCommandLineSecurity(cmd), true

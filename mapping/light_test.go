@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -70,6 +72,21 @@ func lightSameAsMap(t *testing.T, r *evtx.Record, d Doc) {
 			values = nil
 		}
 		require.Equal(t, have, values, where("FieldValues "+field))
+		if !r.Partial() {
+			// What a decoder keeps of r for field is enough.
+			only := *r
+			only.EventData = map[string]string{}
+			for _, name := range EventDataNames(r, field) {
+				if v, ok := r.EventData[name]; ok {
+					only.EventData[name] = v
+				}
+			}
+			kept, _ := FieldValues(&only, field)
+			if len(kept) == 0 {
+				kept = nil
+			}
+			require.Equal(t, values, kept, where("EventDataNames "+field))
+		}
 	}
 	for name := range r.EventData {
 		v, known := EventDataString(r, name)
@@ -132,5 +149,44 @@ func TestParseUtcTime(t *testing.T) {
 		got, ok := parseUtcTime(in)
 		require.Equal(t, err == nil, ok, "%q", in)
 		require.Equal(t, want, got, "%q", in)
+	}
+}
+
+// TestEventDataNamesListWhatMatters: every event data value whose change
+// changes FieldValues' answer for a process start is among the names
+// EventDataNames gives for the field (a 4688's pids: a command line is
+// not mapped when one does not parse).
+func TestEventDataNamesListWhatMatters(t *testing.T) {
+	records := map[string]*evtx.Record{
+		"sysmon": {Provider: sysmonProvider, EventID: 1, Channel: "Microsoft-Windows-Sysmon/Operational",
+			EventData: map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": `cmd.exe /c mklink /d C:\s \\?\GLOBALROOT\Device\HarddiskVolumeShadowCopy1\`,
+				"OriginalFileName": "Cmd.Exe", "ProcessId": "4242", "ParentImage": `C:\Windows\explorer.exe`, "User": `CORP\alice`}},
+		"4688": {Provider: securityProvider, EventID: 4688, Channel: "Security",
+			EventData: map[string]string{"NewProcessName": `C:\Windows\System32\cmd.exe`, "CommandLine": `cmd.exe /c "mklink /d C:\s x"`,
+				"NewProcessId": "0x1a2c", "ProcessId": "0x3e8", "ParentProcessName": `C:\Windows\explorer.exe`, "SubjectUserName": "alice"}},
+	}
+	changes := []string{"", "-", "zz", `"C:\Other Dir\x.exe" /y`}
+	for kind, r := range records {
+		for _, field := range []string{"process.pe.original_file_name", "process.command_line", "process.args",
+			"process.executable", "process.name", "event.type", "event.category"} {
+			want, known := FieldValues(r, field)
+			require.True(t, known, "%s %s", kind, field)
+			listed := EventDataNames(r, field)
+			for name := range r.EventData {
+				for _, v := range changes {
+					changed := *r
+					changed.EventData = maps.Clone(r.EventData)
+					changed.EventData[name] = v
+					if got, _ := FieldValues(&changed, field); !slices.Equal(want, got) {
+						require.Contains(t, listed, name, "%s %s: %s = %q changes it", kind, field, name, v)
+					}
+				}
+			}
+		}
+	}
+	require.Nil(t, EventDataNames(&evtx.Record{Provider: securityProvider, EventID: 4624}, "process.name"))
+	for _, kind := range ProcessStartKinds() {
+		require.True(t, MayHave(kind, "process.command_line"))
+		require.NotEmpty(t, EventDataNames(kind, "process.command_line"))
 	}
 }

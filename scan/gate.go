@@ -156,20 +156,36 @@ func mayCorroborate(rec *evtx.Record) bool {
 }
 
 // lightEventData lists the event data names read from the records that
-// are not mapped: mapping's answers for the audit and the gate
-// (Timestamp's UtcTime, EventDataString's CommandLine, ObjectType and
-// OriginalFileName, FieldValues' Image, CommandLine, OriginalFileName and
-// a 4688's NewProcessName and pids, mayCorroborate's ObjectName) and the raw fields of the rules, which
-// the audit's field tracking asks MayHave about. The decoder renders only
-// these for most records (evtx.Options.EventData); a name missing here
-// costs a second decode of the record's chunk, never a wrong answer
-// (evtx.Record.Value). With mapAll every record is mapped: nil, all.
+// are not mapped: the audit's (Timestamp's UtcTime, EventDataString's
+// CommandLine, ObjectType and OriginalFileName, FieldValues' process
+// command line and original file name), mayCorroborate's ObjectName, what
+// FieldValues reads for the literal fields of the rules that could match a
+// process start of each kind (the gate: a 4688's pids and NewProcessName
+// only when a rule could match a 4688), and the raw fields of the rules,
+// which the audit's field tracking asks MayHave about. The decoder renders
+// only these for most records (evtx.Options.EventData); a name missing
+// here (the audit learning whether a source shows a rule's field, once
+// per source) costs a whole decode of the record's chunk, once, never a
+// wrong answer (evtx.Record.Value). With mapAll every record is mapped:
+// nil, all.
 func lightEventData(rules []*detect.Rule, mapAll bool) []string {
 	if mapAll {
 		return nil
 	}
-	names := []string{"UtcTime", "CommandLine", "Image", "OriginalFileName", "ObjectType", "ObjectName",
-		"NewProcessId", "ProcessId", "NewProcessName"}
+	names := []string{"UtcTime", "CommandLine", "OriginalFileName", "ObjectType", "ObjectName"}
+	for _, kind := range mapping.ProcessStartKinds() {
+		mayHave := func(field string) bool { return mapping.MayHave(kind, field) }
+		for _, r := range rules {
+			if !r.Compiled.CouldMatch(mayHave) {
+				continue
+			}
+			for _, g := range r.Compiled.Analysis().MustContain {
+				for _, f := range g.Fields {
+					names = append(names, mapping.EventDataNames(kind, f)...)
+				}
+			}
+		}
+	}
 	for _, r := range rules {
 		for _, f := range r.Compiled.Analysis().Fields {
 			if name, ok := strings.CutPrefix(f.Name, "winlog.event_data."); ok {
@@ -177,5 +193,6 @@ func lightEventData(rules []*detect.Rule, mapAll bool) []string {
 			}
 		}
 	}
-	return names
+	slices.Sort(names)
+	return slices.Compact(names)
 }

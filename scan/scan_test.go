@@ -302,3 +302,36 @@ func TestRunMaxAlerts(t *testing.T) {
 	require.Len(t, warnings, 1)
 	require.Contains(t, warnings[0], "not listed")
 }
+
+// TestLightEventDataByKind: the scan's decoder keeps a 4688's pids and
+// NewProcessName only when a rule could match a 4688 (its gate then reads
+// them for every one); the embedded rules need a Sysmon original file name,
+// which no 4688 has.
+func TestLightEventDataByKind(t *testing.T) {
+	rule := func(query string) *detect.Rule {
+		q, err := detect.Parse(query)
+		require.NoError(t, err)
+		return &detect.Rule{ID: "test", Name: "test", Compiled: q}
+	}
+	audits := []string{"CommandLine", "ObjectName", "ObjectType", "OriginalFileName", "UtcTime"}
+	for _, tc := range []struct {
+		name        string
+		rules       []*detect.Rule
+		want, never []string
+	}{
+		{"embedded", seedRules(t), audits, []string{"NewProcessId", "ProcessId", "NewProcessName", "Image"}},
+		{"by process.name", []*detect.Rule{rule(`process where process.name : "cmd.exe" and process.command_line : "*HarddiskVolumeShadowCopy*"`)},
+			append([]string{"NewProcessId", "ProcessId", "NewProcessName", "Image"}, audits...), nil},
+		{"raw event data", []*detect.Rule{rule(`any where winlog.event_data.TargetFilename : "*ntds.dit"`)},
+			append([]string{"TargetFilename"}, audits...), []string{"NewProcessId", "Image"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			names := lightEventData(tc.rules, false)
+			require.Subset(t, names, tc.want)
+			for _, n := range tc.never {
+				require.NotContains(t, names, n)
+			}
+			require.Nil(t, lightEventData(tc.rules, true), "every record mapped: every name")
+		})
+	}
+}
