@@ -335,23 +335,25 @@ func (ev *event) classify() {
 
 func (c *Collector) eventFromDoc(d mapping.Doc) event {
 	ev := event{
-		computer:           docString(d, "winlog.computer_name"),
-		channel:            docString(d, "winlog.channel"),
-		provider:           docString(d, "winlog.provider_name"),
-		path:               docString(d, "log.file.path"),
-		ts:                 report.DocTime(d),
-		categories:         docStrings(d, "event.category"),
-		objectType:         docString(d, "winlog.event_data.ObjectType"),
-		outcome:            outcome(d),
-		commandLine:        docHas(d, "winlog.event_data.CommandLine") || docHas(d, "process.command_line"),
-		originalFileName:   docHas(d, "winlog.event_data.OriginalFileName"),
-		peOriginalFileName: docHas(d, "process.pe.original_file_name"),
+		computer:   docString(d, "winlog.computer_name"),
+		channel:    docString(d, "winlog.channel"),
+		provider:   docString(d, "winlog.provider_name"),
+		path:       docString(d, "log.file.path"),
+		ts:         report.DocTime(d),
+		categories: docStrings(d, "event.category"),
+		outcome:    outcome(d),
 	}
 	if ev.computer == "" {
 		ev.computer = docString(d, "host.name")
 	}
 	if ev.provider == "" {
 		ev.provider = docString(d, "event.provider")
+	}
+	if readsEventData(channelOf(ev.channel, ev.provider)) {
+		ev.objectType = docString(d, "winlog.event_data.ObjectType")
+		ev.commandLine = docHas(d, "winlog.event_data.CommandLine") || docHas(d, "process.command_line")
+		ev.originalFileName = docHas(d, "winlog.event_data.OriginalFileName")
+		ev.peOriginalFileName = docHas(d, "process.pe.original_file_name")
 	}
 	ev.eid, _ = docInt(d, "winlog.event_id")
 	if ev.eid == 0 {
@@ -391,18 +393,20 @@ func eventFrom(r *evtx.Record, k *kindFacts, l *dataLookups) event {
 		outcome:    k.outcome,
 		task:       k.task,
 	}
-	ev.objectType, _ = l.get(dataObjectType)
-	ofn, _ := l.get(dataOriginalFileName)
-	ev.originalFileName = ofn != ""
-	pe, _ := mapping.FieldValues(r, "process.pe.original_file_name")
-	ev.peOriginalFileName = len(pe) > 0 && pe[0] != ""
-	// A 4688's process.command_line is its event data CommandLine, so
-	// only a Sysmon process start needs the second look.
-	cmd, _ := l.get(dataCommandLine)
-	ev.commandLine = cmd != ""
-	if !ev.commandLine {
-		pcl, _ := mapping.FieldValues(r, "process.command_line")
-		ev.commandLine = len(pcl) > 0 && pcl[0] != ""
+	if k.readsData {
+		ev.objectType, _ = l.get(dataObjectType)
+		ofn, _ := l.get(dataOriginalFileName)
+		ev.originalFileName = ofn != ""
+		pe, _ := mapping.FieldValues(r, "process.pe.original_file_name")
+		ev.peOriginalFileName = len(pe) > 0 && pe[0] != ""
+		// A 4688's process.command_line is its event data CommandLine,
+		// so only a Sysmon process start needs the second look.
+		cmd, _ := l.get(dataCommandLine)
+		ev.commandLine = cmd != ""
+		if !ev.commandLine {
+			pcl, _ := mapping.FieldValues(r, "process.command_line")
+			ev.commandLine = len(pcl) > 0 && pcl[0] != ""
+		}
 	}
 	if k.subByTask {
 		ev.sub, ev.subOK = k.sub, true
@@ -417,6 +421,7 @@ func eventFrom(r *evtx.Record, k *kindFacts, l *dataLookups) event {
 type kindFacts struct {
 	computer, channel, provider string // as mapping.Kept gives them
 	lch                         string // channelOf
+	readsData                   bool   // readsEventData(lch)
 	categories                  []string
 	outcome                     string
 	task                        int64 // the subcategory id of the task's name
@@ -451,6 +456,7 @@ func kindOf(r *evtx.Record) *kindFacts {
 		outcome:    mapping.Outcome(r),
 	}
 	k.lch = channelOf(k.channel, k.provider)
+	k.readsData = readsEventData(k.lch)
 	if name, ok := mapping.TaskName(r); ok {
 		if sub, ok := SubcategoryByName(name); ok {
 			k.task = int64(sub.ID) // as taskID, without its cache
@@ -497,6 +503,14 @@ func needsDocument(r *evtx.Record, k *kindFacts, l *dataLookups) bool {
 		return eid == 104
 	}
 	return false
+}
+
+// readsEventData reports whether the collector reads an event's object
+// type, command line and original file names on the channel lch (the
+// Security and Sysmon accounting, addSecurity and addSysmon): the events
+// of other channels are counted without them.
+func readsEventData(lch string) bool {
+	return lch == channelSecurity || lch == channelSysmon
 }
 
 // channelOf returns the lower-case channel the collector files a record
