@@ -850,14 +850,16 @@ func (c *Collector) count(p places, ev event, d mapping.Doc) {
 
 // memo remembers the places of the last events without a document:
 // consecutive records of a log share their host, channel and file, and
-// cycle through a few event IDs, so the next such event is counted in the
-// same places without looking them up again. The pointers stay valid (the
-// maps hold pointers), and a place a bound left out stays left out.
+// cycle through a few event IDs (a Security log's logons, logoffs and
+// privileges; an Application log's providers' several), so the next such
+// event is counted in the same places without looking them up again. The
+// pointers stay valid (the maps hold pointers), and a place a bound left
+// out stays left out.
 type memo struct {
 	ok                                bool
 	computer, channel, provider, path string
 	at                                places        // the origin's places; src and srcFile from sources
-	sources                           [4]memoSource // by event ID, the most recent first
+	sources                           [8]memoSource // by event ID, the most recent first
 }
 
 type memoSource struct {
