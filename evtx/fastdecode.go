@@ -52,9 +52,6 @@ type fastState struct {
 	slab    []recordAlloc // the chunk's records yet to be made (newRecord)
 	spans   []recordSpan
 	valSlab []string // the partial records' values (strings)
-	// sysMemos are the plans' memos of their stable System fields
-	// (plannedSystem), each in the place memoIndex gives it.
-	sysMemos [systemMemos]systemMemo
 }
 
 var fastStates = sync.Pool{New: func() any { return newFastState() }}
@@ -964,75 +961,58 @@ func (st *fastState) plannedSystem(p *tplan, src *planSystem) (*recordAlloc, err
 // decoded, with the values they were read from (copied: the chunk's
 // buffer goes back to the reader).
 type systemMemo struct {
-	plan   *tplan
 	raw    []byte // per slot of plan.stable: type, size (2 bytes), bytes
 	fields stableSystem
 }
 
-// systemMemos is how many memos a decoder keeps (a power of two): a log
-// interleaves a few kinds of records, of one template or of several; an
-// Application or System log, dozens.
-const systemMemos = 64
-
-// memoIndex is the place in st.sysMemos of the memo of plan p for the
-// values vals hold: a hash of the plan's shape and of each stable value's
-// first and last 8 bytes (event ids, levels and keywords whole; computers
-// by the ends, where "DESKTOP-1A2B3C4" and "WS01.corp.example" differ),
-// cheaper than comparing the values with every memo.
-func (st *fastState) memoIndex(p *tplan, vals []valRef) int {
-	h := p.shape
-	b := st.cr.b
-	for _, slot := range p.stable {
-		if slot >= len(vals) {
-			break
-		}
-		v := vals[slot]
-		val := b[v.off : v.off+v.size]
-		h = (h ^ uint64(v.size)<<8 ^ uint64(v.typ)) * memoHashPrime
-		if len(val) >= 8 {
-			h = (h ^ binary.LittleEndian.Uint64(val)) * memoHashPrime
-			h = (h ^ binary.LittleEndian.Uint64(val[len(val)-8:])) * memoHashPrime
-			continue
-		}
-		var x uint64
-		for i, c := range val {
-			x |= uint64(c) << (8 * i)
-		}
-		h = (h ^ x) * memoHashPrime
-	}
-	return int(h >> (64 - systemMemoBits))
-}
-
-// memoHashPrime is the multiplier of memoIndex's hash (2^64 divided by
-// the golden ratio, odd: it spreads the low bits into the high ones,
-// which memoIndex keeps).
-const memoHashPrime = 0x9E3779B97F4A7C15
-
-// systemMemoBits is log2(systemMemos).
-const systemMemoBits = 6
+// maxPlanMemos is how many memos a plan keeps: its records repeat one set
+// of stable values, alternate between two (audit success and failure),
+// or, in an Application or System log, cycle through a few event ids or
+// hosts. maxMemoBytes bounds one memo's values (a hostile computer name
+// can be a chunk long; its records are read every time instead).
+const (
+	maxPlanMemos = 8
+	maxMemoBytes = 1024
+)
 
 // systemMemo returns the memo of plan p made from the values vals hold,
 // nil if there is none.
 func (st *fastState) systemMemo(p *tplan, vals []valRef) *systemMemo {
-	if m := &st.sysMemos[st.memoIndex(p, vals)]; m.plan == p && m.holds(st.cr.b, vals, p.stable) {
-		return m
+	for i := range p.memos {
+		if m := &p.memos[i]; m.holds(st.cr.b, vals, p.stable) {
+			return m
+		}
 	}
 	return nil
 }
 
-// remember keeps s, read from vals by plan p, as the memo in its place.
+// remember keeps s, read from vals by plan p, as one of p's memos, in
+// place of its oldest when it has maxPlanMemos.
 func (st *fastState) remember(p *tplan, vals []valRef, s *stableSystem) {
-	m := &st.sysMemos[st.memoIndex(p, vals)]
-	m.plan, m.raw, m.fields = nil, m.raw[:0], *s
+	size := 0
 	for _, slot := range p.stable {
 		if slot >= len(vals) {
 			return // no memo: holds could not check it
 		}
+		size += 3 + vals[slot].size
+	}
+	if size > maxMemoBytes {
+		return
+	}
+	var m *systemMemo
+	if len(p.memos) < maxPlanMemos {
+		p.memos = append(p.memos, systemMemo{})
+		m = &p.memos[len(p.memos)-1]
+	} else {
+		m = &p.memos[p.memoNext]
+		p.memoNext = (p.memoNext + 1) % maxPlanMemos
+	}
+	m.raw, m.fields = m.raw[:0], *s
+	for _, slot := range p.stable {
 		v := vals[slot]
 		m.raw = append(m.raw, v.typ, byte(v.size), byte(v.size>>8))
 		m.raw = append(m.raw, st.cr.b[v.off:v.off+v.size]...)
 	}
-	m.plan = p
 }
 
 // holds reports whether vals' stable slots are the bytes m was made from.

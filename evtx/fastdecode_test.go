@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -690,17 +691,14 @@ func TestSystemMemoTellsRecordsApart(t *testing.T) {
 		func(e *w.Event) { e.ProviderGUID = "{54849625-5478-4994-A5BA-3E3B0328C30E}" },
 		func(e *w.Event) { e.UserID = "S-1-5-19" },
 		func(e *w.Event) { e.Computer, e.Level = "WS02.corp.example", 2 },
+		func(e *w.Event) { e.Computer = strings.Repeat("H", maxMemoBytes) }, // read every time
 	}
-	// Hosts enough to fill the memos' places, so that some share one.
-	for i := range systemMemos {
-		variants = append(variants, func(e *w.Event) { e.Computer = fmt.Sprintf("HOST%03d", i) })
-	}
-	require.Greater(t, len(variants), systemMemos)
+	require.Greater(t, len(variants), maxPlanMemos)
 	var events []w.Event
-	for i := range 1200 {
+	for i := range 400 {
 		ev := typedEvent()
 		ev.RecordID = uint64(i + 1)
-		variants[i*7%len(variants)](&ev) // interleaved, not in runs
+		variants[i%len(variants)](&ev) // in turn: interleaved, not in runs
 		events = append(events, ev)
 	}
 	b, err := os.ReadFile(writeLog(t, "variants.evtx", events))
@@ -717,15 +715,16 @@ func TestSystemMemoTellsRecordsApart(t *testing.T) {
 	out, ok := FastDecoder{}.fastWith(fs, data, ChunkLocation{}, hdr, nil)
 	require.True(t, ok)
 	require.NotEmpty(t, out.Records)
-	plans, memos := map[*tplan]int{}, 0
-	for _, m := range fs.sysMemos {
-		if m.plan != nil {
-			plans[m.plan]++
-			memos++
+	most := 0
+	for _, tmpl := range fs.cr.tmpls {
+		if tmpl.plan != nil {
+			most = max(most, len(tmpl.plan.memos))
+			for _, m := range tmpl.plan.memos {
+				require.LessOrEqual(t, len(m.raw), maxMemoBytes)
+			}
 		}
 	}
-	require.Greater(t, slices.Max(slices.Collect(maps.Values(plans))), 1, "one plan, several memos")
-	require.Greater(t, memos, 16, "the chunk's variants kept side by side")
+	require.Equal(t, maxPlanMemos, most, "one plan, its memos full")
 }
 
 // decodeWarm decodes a sound chunk on the scratch warm, which decoded

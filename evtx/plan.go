@@ -1,8 +1,6 @@
 package evtx
 
 import (
-	"hash/fnv"
-	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -40,10 +38,13 @@ type tplan struct {
 	userSubs  []int  // the substitutions of its content
 	eventSubs []int
 	// stable are the substitutions the stable System fields are read
-	// from (stableSlots), for plannedSystem's memo; shape is a hash of
-	// the plan's shape, which memoIndex starts from.
-	stable []int
-	shape  uint64
+	// from (stableSlots); memos are plannedSystem's memos of those fields
+	// (at most maxPlanMemos, memoNext the one to replace next). A plan is
+	// its decoder's own, made from a template of its chunkReader, so the
+	// memos are that decoder's.
+	stable   []int
+	memos    []systemMemo
+	memoNext int
 	// nested: usable as an instance in Event's content (no root named
 	// System or UserData), with its first root named EventData.
 	nested   bool
@@ -77,17 +78,10 @@ func planOf(t *ctemplate) *tplan {
 			}
 		}
 	}
-	// shape hashes the names and text the plan renders: two templates that
-	// differ in their text alone (a computer name written in, not
-	// substituted) get memos of their own.
-	shape := fnv.New64a()
 	var walk func(n *tnode, isEvent bool)
 	walk = func(n *tnode, isEvent bool) {
 		p.nodes++
-		io.WriteString(shape, n.name)
 		for i, a := range n.attrs {
-			io.WriteString(shape, a.name)
-			io.WriteString(shape, a.value.text)
 			for _, b := range n.attrs[:i] {
 				if b.name == a.name {
 					sound = false // first-match lookups would need the values
@@ -100,7 +94,6 @@ func planOf(t *ctemplate) *tplan {
 			}
 		}
 		for _, pc := range n.content {
-			io.WriteString(shape, pc.text)
 			if pc.kind == pieceText {
 				p.textBytes += len(pc.text)
 				continue
@@ -160,7 +153,6 @@ func planOf(t *ctemplate) *tplan {
 	if !sound {
 		p.top, p.nested = false, false
 	}
-	p.shape = shape.Sum64()
 	t.plan = p
 	return p
 }
