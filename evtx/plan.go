@@ -16,10 +16,9 @@ import (
 //
 // The plan answers only for the records it is sure about and leaves every
 // other one to the rendering path (record's render and extract): any
-// substitution that would be nested BinXML outside Event's content, a
-// value the renderer may refuse, a template whose
-// element has two attributes of one name, a record near the renderer's
-// size limits. The differential tests decode every record of the corpus
+// substitution that would be nested BinXML outside Event's and UserData's
+// content, a value the renderer may refuse, a template whose element has
+// two attributes of one name, a record near the renderer's size limits. The differential tests decode every record of the corpus
 // both ways (TestPlanSameAsRender) besides holding the decoder to
 // golang-evtx.
 
@@ -293,8 +292,9 @@ func (st *fastState) planLeaves(n *tnode, vals []valRef, m map[string]string) {
 }
 
 // plannedValues checks the substitutions inst's template renders: in
-// range, nested BinXML only in Event's content, every other value one the
-// renderer takes. text grows by a bound on their rendered size.
+// range, nested BinXML only in Event's and UserData's content, every
+// other value one the renderer takes. text grows by a bound on their
+// rendered size.
 func (st *fastState) plannedValues(inst *instance, p *tplan, text *int) bool {
 	for _, ref := range p.refs {
 		if ref.slot >= len(inst.vals) {
