@@ -716,23 +716,35 @@ func TestPotentialFieldsComeFromMapping(t *testing.T) {
 	require.False(t, sec["process.pe.original_file_name"])
 }
 
-// TestNameKeyASCII holds SubcategoryByName's allocation-free key to
-// nameKey for every subcategory name in the spellings auditpol, Group
-// Policy and the mapping use, and for names of other providers' tasks.
-func TestNameKeyASCII(t *testing.T) {
+// TestNameKey holds nameKey's byte loop (allocation-free for ASCII) to
+// its definition by the strings package, for every subcategory name in
+// the spellings auditpol, Group Policy and the mapping use, for names of
+// other providers' tasks and for non-ASCII ones.
+func TestNameKey(t *testing.T) {
+	byDefinition := func(name string) string {
+		n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(name)), "audit ")
+		var b strings.Builder
+		for _, r := range n {
+			if r != ' ' && r != '/' && r != '-' && r != '\t' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
 	names := []string{"", " ", "Audit", "audit ", "AUDIT  File System", "Process Create (rule: ProcessCreate)",
-		"\tUser / Device Claims\n", "user-device claims", "Audit Audit Policy Change", "Logon\v", "x-/ \ty"}
+		"\tUser / Device Claims\n", "user-device claims", "Audit Audit Policy Change", "Logon\v", "x-/ \ty",
+		"Syst\u00e8me", "AUDIT Fil\u00c9 System", "Audit \u212Aerberos Authentication Service", "\u00a0Logon\u00a0"}
 	for _, s := range subcategories {
 		names = append(names, s.Name, "Audit "+s.Name, strings.ToUpper(s.Name), " "+strings.ToLower(s.Name)+"\r\n",
 			strings.ReplaceAll(s.Name, " ", "-"))
 	}
 	for _, n := range names {
-		key, ok := appendNameKeyASCII(nil, n)
-		require.True(t, ok, "%q", n)
-		require.Equal(t, nameKey(n), string(key), "%q", n)
+		require.Equal(t, byDefinition(n), nameKey(n), "%q", n)
+		require.Equal(t, byDefinition(n), string(appendNameKey([]byte("x"), n)[1:]), "%q appended", n)
 	}
-	_, ok := appendNameKeyASCII(nil, "Syst\u00e8me")
-	require.False(t, ok)
+	kerberos, ok := SubcategoryByName("Audit \u212Aerberos Authentication Service") // Kelvin sign
+	require.True(t, ok)
+	require.Equal(t, "Kerberos Authentication Service", kerberos.Name)
 	got, ok := SubcategoryByName("audit FILE-system")
 	require.True(t, ok)
 	require.Equal(t, "File System", got.Name)

@@ -152,39 +152,9 @@ func SubcategoryByName(name string) (Subcategory, bool) {
 	if s, ok := subcategoriesByExactName()[name]; ok {
 		return s, true
 	}
-	if key, ok := appendNameKeyASCII(make([]byte, 0, 64), name); ok {
-		s, ok := subcategoriesByName()[string(key)]
-		return s, ok
-	}
-	s, ok := subcategoriesByName()[nameKey(name)]
+	var buf [64]byte
+	s, ok := subcategoriesByName()[string(appendNameKey(buf[:0], name))]
 	return s, ok
-}
-
-// appendNameKeyASCII appends nameKey(name) to dst for an ASCII name (ok
-// false otherwise), without nameKey's allocations: the scan asks for the
-// task name of every record, and other providers' (Sysmon's "Process
-// Create (rule: ProcessCreate)") are no subcategory's.
-func appendNameKeyASCII(dst []byte, name string) ([]byte, bool) {
-	for i := 0; i < len(name); i++ {
-		if name[i] >= utf8.RuneSelf {
-			return dst, false
-		}
-	}
-	n := strings.TrimSpace(name)
-	if len(n) >= len("audit ") && strings.EqualFold(n[:len("audit ")], "audit ") {
-		n = n[len("audit "):]
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		switch {
-		case c == ' ' || c == '/' || c == '-' || c == '\t':
-			continue
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst, true
 }
 
 // subcategoriesByExactName answers for the names as the table (and the
@@ -230,17 +200,42 @@ var subcategoriesByID = sync.OnceValue(func() map[int]Subcategory {
 	return m
 })
 
-func nameKey(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	n = strings.TrimPrefix(n, "audit ")
-	var b strings.Builder
-	for _, r := range n {
-		if r == ' ' || r == '/' || r == '-' || r == '\t' {
-			continue
+// nameKey is the key subcategoriesByName files a name under: lower case,
+// without a leading "audit ", spaces, tabs, slashes and dashes, so that
+// auditpol's, Group Policy's and the mapping's spellings meet.
+func nameKey(name string) string { return string(appendNameKey(nil, name)) }
+
+// appendNameKey appends nameKey(name) to dst, without an allocation for
+// an ASCII name: the scan asks for the task name of every record, and
+// other providers' (Sysmon's "Process Create (rule: ProcessCreate)") are
+// no subcategory's.
+func appendNameKey(dst []byte, name string) []byte {
+	n := strings.TrimSpace(name)
+	ascii := true
+	for i := 0; i < len(n); i++ {
+		if n[i] >= utf8.RuneSelf {
+			ascii = false
+			break
 		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	if !ascii {
+		n = strings.ToLower(n)
+	}
+	if len(n) >= len("audit ") && strings.EqualFold(n[:len("audit ")], "audit ") {
+		n = n[len("audit "):]
+	}
+	// The separators are ASCII, so bytes can be skipped in UTF-8 too.
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		switch {
+		case c == ' ' || c == '/' || c == '-' || c == '\t':
+			continue
+		case ascii && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 func normalizeGUID(g string) string {
