@@ -56,11 +56,7 @@ groups:
 			for _, v := range vals {
 				ascii := isASCII(v) // once per value, not per literal
 				for _, lit := range g.AnyOf {
-					if ascii && lit != "" && isASCII(lit) {
-						if indexASCII(v, lit, true) >= 0 {
-							continue groups
-						}
-					} else if containsFold(v, lit) {
+					if containsFoldIn(v, ascii, lit) {
 						continue groups
 					}
 				}
@@ -73,11 +69,15 @@ groups:
 
 // containsFold reports whether s contains sub ignoring case, under either
 // folding the matcher uses.
-func containsFold(s, sub string) bool {
+func containsFold(s, sub string) bool { return containsFoldIn(s, isASCII(s), sub) }
+
+// containsFoldIn is containsFold with sASCII, isASCII(s), worked out by
+// the caller (once for the many literals of a group).
+func containsFoldIn(s string, sASCII bool, sub string) bool {
 	if sub == "" {
 		return true
 	}
-	if isASCII(s) && isASCII(sub) {
+	if sASCII && isASCII(sub) {
 		// Both foldings agree on ASCII, and ASCII letters fold only to
 		// each other there: a byte loop, not a rune decoding per place
 		// (the scan's gate runs this on every process start).
@@ -89,9 +89,6 @@ func containsFold(s, sub string) bool {
 		}
 		_, w := utf8.DecodeRuneInString(s[i:])
 		i += w
-	}
-	if isASCII(s) && isASCII(sub) {
-		return false
 	}
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
